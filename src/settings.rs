@@ -1,0 +1,628 @@
+//! One typed `Settings`, read once at start: the embedded `config/default.toml` < `config/local.toml` <
+//! `CAREER_CIRCLE__SECTION__KEY` environment variables (plus `DATABASE_URL` and `DISCORD_TOKEN`). Every value
+//! is parsed into its type here, so a bad value stops the program at start with one line naming the key.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Format, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use crate::domain::recurrence::CronSchedule;
+use crate::domain::zone::Zone;
+
+const DEFAULTS: &str = include_str!("../config/default.toml");
+
+/// A setting that could not be used: which key, and why, in words an operator can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid setting {key}: {reason}")]
+pub struct SettingsError {
+    pub key: String,
+    pub reason: String,
+}
+
+impl SettingsError {
+    fn new(key: &str, reason: impl Into<String>) -> Self {
+        Self {
+            key: key.to_owned(),
+            reason: reason.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database: DatabaseSettings,
+    pub discord: DiscordSettings,
+    pub schedule: ScheduleSettings,
+    pub worker: WorkerSettings,
+    pub http: HttpSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    /// May carry a password, so it is kept secret like the token.
+    pub url: SecretString,
+    pub max_connections: u32,
+    pub connect_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandScope {
+    Guild,
+    Global,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenSource {
+    Env,
+    Setting,
+    File,
+}
+
+#[derive(Debug, Clone)]
+pub struct DiscordSettings {
+    pub token: Option<(SecretString, TokenSource)>,
+    pub register_commands: CommandScope,
+    pub dev_guild_id: Option<u64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ScheduleSettings {
+    pub tick: Duration,
+    pub grace: Duration,
+    pub default_zone: Zone,
+    pub monthly_nudge: CronSchedule,
+    pub nudge_reminder: CronSchedule,
+    pub checkin_prompt: CronSchedule,
+    pub checkin_reminder_after: Duration,
+    pub deep_dive: CronSchedule,
+    pub checkin_window: Duration,
+    pub review_window: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    pub batch_size: u32,
+    pub lease: Duration,
+    pub poll_interval: Duration,
+    pub global_rate: u32,
+    pub channel_rate: u32,
+    pub max_attempts: u32,
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+    pub request_timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    pub bind: SocketAddr,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+// The raw shapes mirror config/default.toml; unknown keys are refused so a typo cannot pass silently.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    database: RawDatabase,
+    discord: RawDiscord,
+    schedule: RawSchedule,
+    worker: RawWorker,
+    http: RawHttp,
+    log: RawLog,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDatabase {
+    url: String,
+    max_connections: i64,
+    connect_timeout: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDiscord {
+    token: String,
+    token_file: String,
+    register_commands: String,
+    dev_guild_id: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSchedule {
+    tick: String,
+    grace: String,
+    default_zone: String,
+    monthly_nudge: String,
+    nudge_reminder: String,
+    checkin_prompt: String,
+    checkin_reminder_after: String,
+    deep_dive: String,
+    checkin_window: String,
+    review_window: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWorker {
+    batch_size: i64,
+    lease: String,
+    poll_interval: String,
+    global_rate: i64,
+    channel_rate: i64,
+    max_attempts: i64,
+    backoff_base: String,
+    backoff_max: String,
+    request_timeout: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHttp {
+    bind: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLog {
+    format: String,
+    level: String,
+}
+
+/// Where the layers come from; tests point these elsewhere.
+#[derive(Debug, Clone)]
+pub struct Sources {
+    pub local_file: PathBuf,
+    pub env: Vec<(String, String)>,
+}
+
+impl Sources {
+    /// `config/local.toml` under the current directory (or the file named by `CAREER_CIRCLE_CONFIG`), and this
+    /// process's environment.
+    pub fn from_process() -> Self {
+        let local_file = std::env::var_os("CAREER_CIRCLE_CONFIG")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("config/local.toml"));
+        Self {
+            local_file,
+            env: std::env::vars().collect(),
+        }
+    }
+
+    fn var(&self, name: &str) -> Option<&str> {
+        self.env
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+            .filter(|v| !v.is_empty())
+    }
+}
+
+impl Settings {
+    pub fn load() -> Result<Self, SettingsError> {
+        Self::load_from(&Sources::from_process())
+    }
+
+    pub fn load_from(sources: &Sources) -> Result<Self, SettingsError> {
+        let prefixed: Vec<(String, String)> = sources
+            .env
+            .iter()
+            .filter(|(key, _)| key.starts_with("CAREER_CIRCLE__"))
+            .cloned()
+            .collect();
+        let figment = Figment::from(Toml::string(DEFAULTS))
+            .merge(Toml::file(&sources.local_file))
+            .merge(env_provider(prefixed));
+        let raw: Raw = figment.extract().map_err(figment_error)?;
+        Self::from_raw(raw, sources)
+    }
+
+    fn from_raw(raw: Raw, sources: &Sources) -> Result<Self, SettingsError> {
+        let url = sources
+            .var("DATABASE_URL")
+            .map(str::to_owned)
+            .unwrap_or(raw.database.url);
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(SettingsError::new(
+                "database.url",
+                "must start with postgres:// or postgresql://",
+            ));
+        }
+        let database = DatabaseSettings {
+            url: SecretString::from(url),
+            max_connections: ranged(
+                "database.max_connections",
+                raw.database.max_connections,
+                1,
+                1000,
+            )?,
+            connect_timeout: positive("database.connect_timeout", &raw.database.connect_timeout)?,
+        };
+
+        let discord = DiscordSettings {
+            token: read_token(&raw.discord, sources)?,
+            register_commands: match raw
+                .discord
+                .register_commands
+                .trim()
+                .to_ascii_lowercase()
+                .as_str()
+            {
+                "guild" => CommandScope::Guild,
+                "global" => CommandScope::Global,
+                other => {
+                    return Err(SettingsError::new(
+                        "discord.register_commands",
+                        format!("\"{other}\" is neither \"guild\" nor \"global\""),
+                    ));
+                }
+            },
+            dev_guild_id: match raw.discord.dev_guild_id.trim() {
+                "" => None,
+                id => Some(id.parse::<u64>().map_err(|_| {
+                    SettingsError::new(
+                        "discord.dev_guild_id",
+                        format!("\"{id}\" is not a Discord id (digits only)"),
+                    )
+                })?),
+            },
+        };
+        if discord.register_commands == CommandScope::Guild && discord.dev_guild_id.is_none() {
+            return Err(SettingsError::new(
+                "discord.dev_guild_id",
+                "must be set when discord.register_commands = \"guild\"",
+            ));
+        }
+
+        let s = &raw.schedule;
+        let schedule = ScheduleSettings {
+            tick: positive("schedule.tick", &s.tick)?,
+            grace: duration("schedule.grace", &s.grace)?,
+            default_zone: Zone::parse(&s.default_zone)
+                .map_err(|e| SettingsError::new("schedule.default_zone", e.to_string()))?,
+            monthly_nudge: cron("schedule.monthly_nudge", &s.monthly_nudge)?,
+            nudge_reminder: cron("schedule.nudge_reminder", &s.nudge_reminder)?,
+            checkin_prompt: cron("schedule.checkin_prompt", &s.checkin_prompt)?,
+            checkin_reminder_after: positive(
+                "schedule.checkin_reminder_after",
+                &s.checkin_reminder_after,
+            )?,
+            deep_dive: cron("schedule.deep_dive", &s.deep_dive)?,
+            checkin_window: positive("schedule.checkin_window", &s.checkin_window)?,
+            review_window: positive("schedule.review_window", &s.review_window)?,
+        };
+
+        let w = &raw.worker;
+        let worker = WorkerSettings {
+            batch_size: ranged("worker.batch_size", w.batch_size, 1, 1000)?,
+            lease: positive("worker.lease", &w.lease)?,
+            poll_interval: positive("worker.poll_interval", &w.poll_interval)?,
+            global_rate: ranged("worker.global_rate", w.global_rate, 1, 100_000)?,
+            channel_rate: ranged("worker.channel_rate", w.channel_rate, 1, 100_000)?,
+            max_attempts: ranged("worker.max_attempts", w.max_attempts, 1, 100)?,
+            backoff_base: positive("worker.backoff_base", &w.backoff_base)?,
+            backoff_max: positive("worker.backoff_max", &w.backoff_max)?,
+            request_timeout: positive("worker.request_timeout", &w.request_timeout)?,
+        };
+        if worker.backoff_max < worker.backoff_base {
+            return Err(SettingsError::new(
+                "worker.backoff_max",
+                "must not be shorter than worker.backoff_base",
+            ));
+        }
+
+        let http = HttpSettings {
+            bind: raw.http.bind.trim().parse().map_err(|_| {
+                SettingsError::new(
+                    "http.bind",
+                    format!(
+                        "\"{}\" is not an address like 127.0.0.1:8080",
+                        raw.http.bind
+                    ),
+                )
+            })?,
+        };
+        let log = LogSettings {
+            format: match raw.log.format.trim().to_ascii_lowercase().as_str() {
+                "pretty" => LogFormat::Pretty,
+                "json" => LogFormat::Json,
+                other => {
+                    return Err(SettingsError::new(
+                        "log.format",
+                        format!("\"{other}\" is neither \"pretty\" nor \"json\""),
+                    ));
+                }
+            },
+            level: {
+                let level = raw.log.level.trim().to_owned();
+                tracing_subscriber::EnvFilter::try_new(&level).map_err(|e| {
+                    SettingsError::new("log.level", format!("\"{level}\" is not a log filter: {e}"))
+                })?;
+                level
+            },
+        };
+        Ok(Self {
+            database,
+            discord,
+            schedule,
+            worker,
+            http,
+            log,
+        })
+    }
+
+    /// A copy with another database URL (the test command and `simulate` use scratch databases).
+    pub fn with_database_url(mut self, url: &str) -> Self {
+        self.database.url = SecretString::from(url.to_owned());
+        self
+    }
+
+    pub fn database_url(&self) -> &str {
+        self.database.url.expose_secret()
+    }
+}
+
+fn env_provider(vars: Vec<(String, String)>) -> figment::providers::Serialized<serde_json::Value> {
+    // Built from the given variables rather than the live environment so tests can pass their own.
+    let mut root = serde_json::Map::new();
+    for (key, value) in vars {
+        let path: Vec<String> = key
+            .trim_start_matches("CAREER_CIRCLE__")
+            .split("__")
+            .map(|p| p.to_ascii_lowercase())
+            .collect();
+        insert_path(&mut root, &path, env_value(&value));
+    }
+    figment::providers::Serialized::defaults(serde_json::Value::Object(root))
+}
+
+fn env_value(text: &str) -> serde_json::Value {
+    // Whole numbers become numbers so numeric settings can be set from the environment; all else stays text.
+    match text.trim().parse::<i64>() {
+        Ok(n) => serde_json::Value::from(n),
+        Err(_) => serde_json::Value::from(text),
+    }
+}
+
+fn insert_path(
+    map: &mut serde_json::Map<String, serde_json::Value>,
+    path: &[String],
+    value: serde_json::Value,
+) {
+    match path {
+        [] => {}
+        [last] => {
+            map.insert(last.clone(), value);
+        }
+        [first, rest @ ..] => {
+            let entry = map
+                .entry(first.clone())
+                .or_insert_with(|| serde_json::Value::Object(Default::default()));
+            if !entry.is_object() {
+                *entry = serde_json::Value::Object(Default::default());
+            }
+            if let serde_json::Value::Object(inner) = entry {
+                insert_path(inner, rest, value);
+            }
+        }
+    }
+}
+
+fn figment_error(error: figment::Error) -> SettingsError {
+    let key = if error.path.is_empty() {
+        "(settings)".to_owned()
+    } else {
+        error.path.join(".")
+    };
+    let reason = match &error.kind {
+        figment::error::Kind::UnknownField(field, _) => {
+            let key = match error.path.last() {
+                Some(last) if last == field => key,
+                Some(_) => format!("{key}.{field}"),
+                None => field.clone(),
+            };
+            return SettingsError::new(
+                &key,
+                "unknown setting (see config/default.toml for the keys)",
+            );
+        }
+        figment::error::Kind::InvalidType(actual, expected) => {
+            format!("expected {expected}, found {actual}")
+        }
+        other => other.to_string(),
+    };
+    SettingsError::new(&key, reason)
+}
+
+fn ranged<T: TryFrom<i64>>(key: &str, value: i64, min: i64, max: i64) -> Result<T, SettingsError> {
+    if value < min || value > max {
+        return Err(SettingsError::new(
+            key,
+            format!("{value} is outside {min}..={max}"),
+        ));
+    }
+    T::try_from(value).map_err(|_| SettingsError::new(key, format!("{value} is out of range")))
+}
+
+fn cron(key: &str, text: &str) -> Result<CronSchedule, SettingsError> {
+    CronSchedule::parse(text).map_err(|e| SettingsError::new(key, e.to_string()))
+}
+
+fn positive(key: &str, text: &str) -> Result<Duration, SettingsError> {
+    let value = duration(key, text)?;
+    if value.is_zero() {
+        return Err(SettingsError::new(key, "must be longer than zero"));
+    }
+    Ok(value)
+}
+
+fn duration(key: &str, text: &str) -> Result<Duration, SettingsError> {
+    parse_duration(text).map_err(|reason| SettingsError::new(key, reason))
+}
+
+/// Parses "500ms", "30s", "15m", "2h", "7d".
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    if text.starts_with('-') {
+        return Err(format!(
+            "\"{text}\" is negative; durations must be zero or more"
+        ));
+    }
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let amount: u64 = digits
+        .parse()
+        .map_err(|_| format!("\"{text}\" is not a duration like 30s, 15m, 2h or 7d"))?;
+    let seconds_per = match unit.trim() {
+        "ms" => return Ok(Duration::from_millis(amount)),
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => {
+            return Err(format!(
+                "\"{text}\" has no known unit; use ms, s, m, h or d"
+            ));
+        }
+    };
+    amount
+        .checked_mul(seconds_per)
+        .filter(|s| *s <= 10 * 365 * 86_400)
+        .map(Duration::from_secs)
+        .ok_or_else(|| format!("\"{text}\" is longer than ten years"))
+}
+
+fn read_token(
+    raw: &RawDiscord,
+    sources: &Sources,
+) -> Result<Option<(SecretString, TokenSource)>, SettingsError> {
+    if let Some(token) = sources.var("DISCORD_TOKEN") {
+        return Ok(Some((
+            SecretString::from(token.trim().to_owned()),
+            TokenSource::Env,
+        )));
+    }
+    if !raw.token.trim().is_empty() {
+        return Ok(Some((
+            SecretString::from(raw.token.trim().to_owned()),
+            TokenSource::Setting,
+        )));
+    }
+    let file = raw.token_file.trim();
+    if file.is_empty() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(Path::new(file)).map_err(|e| {
+        SettingsError::new("discord.token_file", format!("cannot read {file}: {e}"))
+    })?;
+    let token = text.trim();
+    if token.is_empty() {
+        return Err(SettingsError::new(
+            "discord.token_file",
+            format!("{file} is empty"),
+        ));
+    }
+    Ok(Some((
+        SecretString::from(token.to_owned()),
+        TokenSource::File,
+    )))
+}
+
+/// Whether a token has the shape of a Discord bot token (three dot-separated base64url parts), without
+/// revealing any of it.
+pub fn token_shape_ok(token: &SecretString) -> bool {
+    let parts: Vec<&str> = token.expose_secret().split('.').collect();
+    parts.len() == 3
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
+        && (50..=120).contains(&token.expose_secret().len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sources(env: &[(&str, &str)]) -> Sources {
+        Sources {
+            local_file: PathBuf::from("/nonexistent/local.toml"),
+            env: env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn defaults_parse() {
+        let settings = Settings::load_from(&sources(&[])).unwrap();
+        assert_eq!(settings.schedule.grace, Duration::from_secs(7 * 86_400));
+        assert_eq!(settings.worker.global_rate, 45);
+        assert!(settings.discord.token.is_none());
+        assert_eq!(settings.http.bind.to_string(), "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn env_overrides_and_names_the_key_on_error() {
+        let s =
+            Settings::load_from(&sources(&[("CAREER_CIRCLE__WORKER__GLOBAL_RATE", "10")])).unwrap();
+        assert_eq!(s.worker.global_rate, 10);
+        let e = Settings::load_from(&sources(&[(
+            "CAREER_CIRCLE__SCHEDULE__DEFAULT_ZONE",
+            "Mars/Base",
+        )]))
+        .unwrap_err();
+        assert_eq!(e.key, "schedule.default_zone");
+        let e = Settings::load_from(&sources(&[("CAREER_CIRCLE__SCHEDULE__GRACE", "-3d")]))
+            .unwrap_err();
+        assert_eq!(e.key, "schedule.grace");
+        assert!(e.reason.contains("negative"), "{e}");
+        let e =
+            Settings::load_from(&sources(&[("CAREER_CIRCLE__SCHEDULE__TYPO", "1")])).unwrap_err();
+        assert_eq!(e.key, "schedule.typo");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
+        assert!(parse_duration("7 weeks").is_err());
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("99999999999999999d").is_err());
+    }
+
+    #[test]
+    fn token_shape() {
+        let good = SecretString::from(format!(
+            "{}.{}.{}",
+            "M".repeat(26),
+            "G".repeat(6),
+            "x".repeat(38)
+        ));
+        assert!(token_shape_ok(&good));
+        assert!(!token_shape_ok(&SecretString::from(
+            "not-a-token".to_owned()
+        )));
+    }
+}
