@@ -1,0 +1,98 @@
+//! The ids carried by buttons, so a press anywhere (Discord, the console) maps back to one action.
+//! Discord allows 100 characters in a custom id; these stay far below.
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Mark a commitment's period done.
+    Done { commitment_id: i64, period: String },
+    /// Skip a commitment's period, without guilt.
+    Skip { commitment_id: i64, period: String },
+    /// Open the check-in form for a circle's quarter.
+    Checkin { circle_id: i64, period: String },
+    /// Confirm `/me delete`.
+    ConfirmDelete,
+    /// Cancel `/me delete`.
+    CancelDelete,
+}
+
+impl Action {
+    pub fn custom_id(&self) -> String {
+        match self {
+            Self::Done {
+                commitment_id,
+                period,
+            } => format!("cc:done:{commitment_id}:{period}"),
+            Self::Skip {
+                commitment_id,
+                period,
+            } => format!("cc:skip:{commitment_id}:{period}"),
+            Self::Checkin { circle_id, period } => format!("cc:checkin:{circle_id}:{period}"),
+            Self::ConfirmDelete => "cc:delete:confirm".to_owned(),
+            Self::CancelDelete => "cc:delete:cancel".to_owned(),
+        }
+    }
+
+    pub fn parse(custom_id: &str) -> Option<Self> {
+        let mut parts = custom_id.splitn(4, ':');
+        if parts.next()? != "cc" {
+            return None;
+        }
+        let verb = parts.next()?;
+        let a = parts.next();
+        let b = parts.next();
+        match (verb, a, b) {
+            ("done", Some(id), Some(period)) => Some(Self::Done {
+                commitment_id: id.parse().ok()?,
+                period: period.to_owned(),
+            }),
+            ("skip", Some(id), Some(period)) => Some(Self::Skip {
+                commitment_id: id.parse().ok()?,
+                period: period.to_owned(),
+            }),
+            ("checkin", Some(id), Some(period)) => Some(Self::Checkin {
+                circle_id: id.parse().ok()?,
+                period: period.to_owned(),
+            }),
+            ("delete", Some("confirm"), None) => Some(Self::ConfirmDelete),
+            ("delete", Some("cancel"), None) => Some(Self::CancelDelete),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_garbage() {
+        for action in [
+            Action::Done {
+                commitment_id: 7,
+                period: "2027-01".into(),
+            },
+            Action::Skip {
+                commitment_id: 7,
+                period: "2027-01".into(),
+            },
+            Action::Checkin {
+                circle_id: 3,
+                period: "2027-Q1".into(),
+            },
+            Action::ConfirmDelete,
+            Action::CancelDelete,
+        ] {
+            assert_eq!(Action::parse(&action.custom_id()), Some(action));
+        }
+        for junk in [
+            "",
+            "cc",
+            "cc:done",
+            "cc:done:x:2027-01",
+            "zz:done:1:2027-01",
+            "cc:delete:maybe",
+        ] {
+            assert_eq!(Action::parse(junk), None, "{junk}");
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! The quarterly check-in: its questions and the answers a member gives.
+
+use serde::{Deserialize, Serialize};
+
+/// The scorecard, in the order it is asked. Keys are stable: they are stored in `checkins.answers`.
+pub const QUESTIONS: [(&str, &str); 5] = [
+    ("on_track", "Am I on track against my spec?"),
+    ("went_well", "What went well?"),
+    ("went_badly", "What didn't, and what will I do differently?"),
+    ("indicators", "Leading and lagging indicators this quarter?"),
+    ("spec_changes", "Anything to change in the spec?"),
+];
+
+/// Discord's limit for one modal text input, and a sane bound for a DM answer.
+pub const ANSWER_MAX: usize = 4000;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Answers {
+    /// Answers by question key; a free-form reply lands under "text".
+    pub fields: Vec<(String, String)>,
+}
+
+impl Answers {
+    /// A free-text reply (a DM), kept whole.
+    pub fn free_text(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err("That reply was empty, so nothing was stored.".to_owned());
+        }
+        let chars = text.chars().count();
+        if chars > ANSWER_MAX * QUESTIONS.len() {
+            return Err(format!(
+                "That reply is {chars} characters; please keep it under {}.",
+                ANSWER_MAX * 5
+            ));
+        }
+        Ok(Self {
+            fields: vec![("text".to_owned(), text.to_owned())],
+        })
+    }
+
+    /// Answers to the named questions (the form); unknown keys are refused, empty ones dropped.
+    pub fn from_fields(fields: &[(String, String)]) -> Result<Self, String> {
+        let mut kept = Vec::new();
+        for (key, value) in fields {
+            if !QUESTIONS.iter().any(|(k, _)| k == key) {
+                return Err(format!("\"{key}\" is not one of the check-in questions."));
+            }
+            let value = value.trim();
+            if value.chars().count() > ANSWER_MAX {
+                return Err(format!(
+                    "An answer is over {ANSWER_MAX} characters; please shorten it."
+                ));
+            }
+            if !value.is_empty() {
+                kept.push((key.clone(), value.to_owned()));
+            }
+        }
+        if kept.is_empty() {
+            return Err("Every answer was empty, so nothing was stored.".to_owned());
+        }
+        Ok(Self { fields: kept })
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::Value::Object(
+            self.fields
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                .collect(),
+        )
+    }
+
+    pub fn from_json(value: &serde_json::Value) -> Self {
+        let fields = value
+            .as_object()
+            .map(|map| {
+                map.iter()
+                    .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_owned())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Self { fields }
+    }
+
+    /// The answers as readable text, question by question.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for (key, value) in &self.fields {
+            let question = QUESTIONS.iter().find(|(k, _)| k == key).map(|(_, q)| *q);
+            match question {
+                Some(q) => out.push_str(&format!("**{q}**\n{value}\n")),
+                None => out.push_str(&format!("{value}\n")),
+            }
+        }
+        out.trim_end().to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_validate_and_round_trip() {
+        assert!(Answers::free_text("   ").is_err());
+        let a = Answers::from_fields(&[
+            ("went_well".into(), " shipped ".into()),
+            ("on_track".into(), "".into()),
+        ])
+        .unwrap();
+        assert_eq!(
+            a.fields,
+            vec![("went_well".to_owned(), "shipped".to_owned())]
+        );
+        assert_eq!(Answers::from_json(&a.to_json()), a);
+        assert!(Answers::from_fields(&[("bogus".into(), "x".into())]).is_err());
+        assert!(a.render().contains("What went well?"));
+    }
+}

@@ -1,0 +1,130 @@
+//! The kinds of scheduled message and what each is keyed by.
+
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DeliveryKind {
+    /// 1st of the month: the monthly writing commitment is due.
+    MonthlyNudge,
+    /// 20th: for members who have not marked the month done.
+    NudgeReminder,
+    /// First Monday of the quarter: the check-in questions.
+    CheckinPrompt,
+    /// A few days later: for members who have not answered.
+    CheckinReminder,
+    /// January: "Do I still want this?"
+    DeepDive,
+    /// A member could not be reached (DMs closed, missing permissions): the organisers hear of it once a quarter.
+    OrganiserAlert,
+}
+
+/// Which calendar period keys a kind: one delivery per member (or circle) per period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeriodUnit {
+    Month,
+    Quarter,
+    Year,
+}
+
+impl DeliveryKind {
+    pub const SCHEDULED: [DeliveryKind; 5] = [
+        DeliveryKind::MonthlyNudge,
+        DeliveryKind::NudgeReminder,
+        DeliveryKind::CheckinPrompt,
+        DeliveryKind::CheckinReminder,
+        DeliveryKind::DeepDive,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::MonthlyNudge => "monthly_nudge",
+            Self::NudgeReminder => "nudge_reminder",
+            Self::CheckinPrompt => "checkin_prompt",
+            Self::CheckinReminder => "checkin_reminder",
+            Self::DeepDive => "deep_dive",
+            Self::OrganiserAlert => "organiser_alert",
+        }
+    }
+
+    pub fn period_unit(self) -> PeriodUnit {
+        match self {
+            Self::MonthlyNudge | Self::NudgeReminder => PeriodUnit::Month,
+            Self::CheckinPrompt | Self::CheckinReminder | Self::OrganiserAlert => {
+                PeriodUnit::Quarter
+            }
+            Self::DeepDive => PeriodUnit::Year,
+        }
+    }
+
+    /// Kinds that follow another kind's occurrence by a fixed time rather than having their own schedule.
+    pub fn follows(self) -> Option<DeliveryKind> {
+        match self {
+            Self::CheckinReminder => Some(Self::CheckinPrompt),
+            _ => None,
+        }
+    }
+
+    /// Plain words for organisers and the help text.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::MonthlyNudge => "monthly writing nudge",
+            Self::NudgeReminder => "monthly nudge reminder",
+            Self::CheckinPrompt => "quarterly check-in prompt",
+            Self::CheckinReminder => "check-in reminder",
+            Self::DeepDive => "annual deep dive",
+            Self::OrganiserAlert => "organiser alert",
+        }
+    }
+}
+
+impl fmt::Display for DeliveryKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown schedule kind \"{0}\"; known: monthly_nudge, nudge_reminder, checkin_prompt, deep_dive"
+)]
+pub struct UnknownKind(pub String);
+
+impl FromStr for DeliveryKind {
+    type Err = UnknownKind;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+        [
+            Self::MonthlyNudge,
+            Self::NudgeReminder,
+            Self::CheckinPrompt,
+            Self::CheckinReminder,
+            Self::DeepDive,
+            Self::OrganiserAlert,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == wanted)
+        .ok_or_else(|| UnknownKind(s.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_round_trip() {
+        for kind in DeliveryKind::SCHEDULED
+            .into_iter()
+            .chain([DeliveryKind::OrganiserAlert])
+        {
+            assert_eq!(kind.as_str().parse::<DeliveryKind>(), Ok(kind));
+        }
+        assert_eq!(
+            "Monthly-Nudge".parse::<DeliveryKind>(),
+            Ok(DeliveryKind::MonthlyNudge)
+        );
+        assert!("weekly_party".parse::<DeliveryKind>().is_err());
+    }
+}

@@ -1,0 +1,228 @@
+//! The career spec: the measuring stick every commitment, check-in and opportunity is held against.
+
+use std::fmt;
+
+/// One text part of the spec; 4000 characters is Discord's limit for a modal input.
+pub const FIELD_MAX: usize = 4000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Learning,
+    Impact,
+}
+
+impl Phase {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "learning" => Ok(Self::Learning),
+            "impact" => Ok(Self::Impact),
+            other => Err(format!(
+                "\"{other}\" is not a phase; choose learning or impact."
+            )),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Learning => "learning",
+            Self::Impact => "impact",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    Private,
+    Circle,
+}
+
+impl Visibility {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "private" => Ok(Self::Private),
+            "circle" => Ok(Self::Circle),
+            other => Err(format!(
+                "\"{other}\" is not a visibility; choose private or circle."
+            )),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Private => "private",
+            Self::Circle => "circle",
+        }
+    }
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The five parts as edited in one form. Milestones hold the three horizons, one per line prefix.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SpecText {
+    pub vision: String,
+    pub milestones_1y: String,
+    pub milestones_3y: String,
+    pub milestones_5y: String,
+    pub skills: String,
+    pub metrics: String,
+    pub tradeoffs: String,
+}
+
+pub const PARTS: [(&str, &str); 5] = [
+    ("vision", "5-year vision"),
+    ("milestones", "Milestones: now-1y / 1-3y / 3-5y"),
+    ("skills", "Skills to build"),
+    ("metrics", "Success metrics: leading and lagging"),
+    ("tradeoffs", "Trade-offs and non-negotiables"),
+];
+
+const HORIZONS: [&str; 3] = ["Now-1y:", "1-3y:", "3-5y:"];
+
+impl SpecText {
+    /// Builds the spec from the form's fields, checking each against the limit.
+    pub fn from_fields(fields: &[(String, String)]) -> Result<Self, String> {
+        let mut spec = Self::default();
+        for (key, value) in fields {
+            let value = value.trim().to_owned();
+            let chars = value.chars().count();
+            if chars > FIELD_MAX {
+                return Err(format!(
+                    "The {key} part is {chars} characters; the limit is {FIELD_MAX}."
+                ));
+            }
+            match key.as_str() {
+                "vision" => spec.vision = value,
+                "milestones" => {
+                    let (a, b, c) = split_milestones(&value);
+                    spec.milestones_1y = a;
+                    spec.milestones_3y = b;
+                    spec.milestones_5y = c;
+                }
+                "skills" => spec.skills = value,
+                "metrics" => spec.metrics = value,
+                "tradeoffs" => spec.tradeoffs = value,
+                other => return Err(format!("\"{other}\" is not a part of the spec.")),
+            }
+        }
+        if spec.is_empty() {
+            return Err(
+                "Every part was empty, so nothing was saved. Start with the 5-year vision."
+                    .to_owned(),
+            );
+        }
+        Ok(spec)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.parts().iter().all(|(_, v)| v.trim().is_empty())
+    }
+
+    pub fn milestones(&self) -> String {
+        format!(
+            "{} {}\n{} {}\n{} {}",
+            HORIZONS[0],
+            self.milestones_1y,
+            HORIZONS[1],
+            self.milestones_3y,
+            HORIZONS[2],
+            self.milestones_5y
+        )
+    }
+
+    /// The form's five fields, in order, as the member sees them.
+    pub fn parts(&self) -> [(&'static str, String); 5] {
+        [
+            ("vision", self.vision.clone()),
+            (
+                "milestones",
+                if self.milestones_1y.is_empty()
+                    && self.milestones_3y.is_empty()
+                    && self.milestones_5y.is_empty()
+                {
+                    String::new()
+                } else {
+                    self.milestones()
+                },
+            ),
+            ("skills", self.skills.clone()),
+            ("metrics", self.metrics.clone()),
+            ("tradeoffs", self.tradeoffs.clone()),
+        ]
+    }
+
+    /// Which parts differ between two versions, with both texts.
+    pub fn diff(&self, newer: &SpecText) -> Vec<(&'static str, String, String)> {
+        self.parts()
+            .into_iter()
+            .zip(newer.parts())
+            .filter(|((_, a), (_, b))| a != b)
+            .map(|((key, a), (_, b))| (key, a, b))
+            .collect()
+    }
+}
+
+fn split_milestones(text: &str) -> (String, String, String) {
+    let mut out = [String::new(), String::new(), String::new()];
+    let mut current = 0;
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if let Some(i) = HORIZONS
+            .iter()
+            .position(|h| trimmed.to_lowercase().starts_with(&h.to_lowercase()))
+        {
+            current = i;
+            let rest = trimmed[HORIZONS[i].len()..].trim();
+            if !rest.is_empty() {
+                push_line(&mut out[current], rest);
+            }
+        } else if !trimmed.is_empty() {
+            push_line(&mut out[current], trimmed);
+        }
+    }
+    let [a, b, c] = out;
+    (a, b, c)
+}
+
+fn push_line(into: &mut String, line: &str) {
+    if !into.is_empty() {
+        into.push('\n');
+    }
+    into.push_str(line);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn milestones_round_trip_and_diff() {
+        let fields = vec![
+            (
+                "vision".to_owned(),
+                "VP Product at a climate company".to_owned(),
+            ),
+            (
+                "milestones".to_owned(),
+                "Now-1y: lead a team\n1-3y: Director\n3-5y: VP".to_owned(),
+            ),
+        ];
+        let spec = SpecText::from_fields(&fields).unwrap();
+        assert_eq!(spec.milestones_3y, "Director");
+        let again = SpecText::from_fields(&[("milestones".to_owned(), spec.milestones())]).unwrap();
+        assert_eq!(
+            (again.milestones_1y.as_str(), again.milestones_5y.as_str()),
+            ("lead a team", "VP")
+        );
+        let diff = again.diff(&spec);
+        assert_eq!(diff.len(), 1);
+        assert_eq!(diff[0].0, "vision");
+        assert!(SpecText::from_fields(&[("vision".to_owned(), "x".repeat(4001))]).is_err());
+        assert!(SpecText::from_fields(&[("vision".to_owned(), "  ".to_owned())]).is_err());
+        assert!(Phase::parse("IMPACT").is_ok() && Visibility::parse("public").is_err());
+    }
+}
