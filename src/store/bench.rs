@@ -1,0 +1,80 @@
+//! Seeding for `bench`: set-based, so 100k members take seconds, not minutes.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+
+/// N members over C circles, zones assigned round-robin, each with one open monthly commitment.
+pub async fn seed(
+    pool: &PgPool,
+    members: i64,
+    circles: i64,
+    zones: &[String],
+    at: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    let mut tx = pool.begin().await?;
+    let server: i64 = sqlx::query_scalar!(
+        "INSERT INTO servers (platform, external_id) VALUES ('console', 'bench') RETURNING id"
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO circles (server_id, name, home_channel_id, zone, created_at)
+         SELECT $1, 'circle ' || g, 'channel ' || g, 'UTC', $2 FROM generate_series(1, $3::bigint) g",
+        server,
+        at,
+        circles,
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO members (server_id, platform_user_id, display_name, zone, created_at)
+         SELECT $1, 'user ' || g, 'Member ' || g, ($2::text[])[1 + (g % cardinality($2::text[]))], $3
+         FROM generate_series(1, $4::bigint) g",
+        server,
+        zones,
+        at,
+        members,
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO memberships (circle_id, member_id, role, joined_at)
+         SELECT c.id, m.id, 'member', $2
+         FROM members m
+         JOIN circles c ON c.server_id = m.server_id
+              AND c.name = 'circle ' || (1 + (substr(m.platform_user_id, 6)::bigint % $3::bigint))
+         WHERE m.server_id = $1",
+        server,
+        at,
+        circles,
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO commitments (member_id, title, cadence, started_on, created_at)
+         SELECT id, 'publish one post', 'monthly', $2::timestamptz::date, $2 FROM members WHERE server_id = $1",
+        server,
+        at,
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    sqlx::query!("ANALYZE").execute(pool).await?;
+    Ok(())
+}
+
+/// The same rows as the planner's tick, with nothing computed: the floor the planner is measured against.
+/// Runs in a transaction that is rolled back, so the planner's tick afterwards starts from the same empty table.
+pub async fn bare_insert(pool: &PgPool, now: DateTime<Utc>) -> sqlx::Result<u64> {
+    let mut tx = pool.begin().await?;
+    let done = sqlx::query!(
+        "INSERT INTO deliveries (kind, circle_id, member_id, period, due_at, status, next_attempt_at, created_at)
+         SELECT 'monthly_nudge', ms.circle_id, ms.member_id, '2027-03', $1, 'pending', $1, $1
+         FROM memberships ms",
+        now,
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.rollback().await?;
+    Ok(done.rows_affected())
+}

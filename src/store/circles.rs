@@ -1,0 +1,353 @@
+//! Servers, circles, members and memberships.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgPool, Postgres, Transaction};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Circle {
+    pub id: i64,
+    pub server_id: i64,
+    pub name: String,
+    pub home_channel_id: String,
+    pub zone: String,
+    pub paused: bool,
+    pub paused_until: Option<DateTime<Utc>>,
+    pub checkin_window_days: i32,
+    pub review_window_days: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub id: i64,
+    pub server_id: i64,
+    pub platform_user_id: String,
+    pub display_name: String,
+    pub zone: Option<String>,
+    pub vacation_until: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CircleMember {
+    pub member_id: i64,
+    pub platform_user_id: String,
+    pub display_name: String,
+    pub role: String,
+    pub zone: String,
+}
+
+pub async fn ensure_server(
+    tx: &mut Transaction<'_, Postgres>,
+    platform: &str,
+    external_id: &str,
+) -> sqlx::Result<i64> {
+    // The no-op update makes RETURNING give the id whether the row is new or not.
+    sqlx::query_scalar!(
+        "INSERT INTO servers (platform, external_id) VALUES ($1, $2)
+         ON CONFLICT (platform, external_id) DO UPDATE SET platform = EXCLUDED.platform
+         RETURNING id",
+        platform,
+        external_id,
+    )
+    .fetch_one(&mut **tx)
+    .await
+}
+
+pub async fn find_server(
+    pool: &PgPool,
+    platform: &str,
+    external_id: &str,
+) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar!(
+        "SELECT id FROM servers WHERE platform = $1 AND external_id = $2",
+        platform,
+        external_id
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+/// Finds or creates the member for a platform user on a server, keeping the display name fresh.
+pub async fn ensure_member(
+    tx: &mut Transaction<'_, Postgres>,
+    server_id: i64,
+    platform_user_id: &str,
+    display_name: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Member> {
+    sqlx::query_as!(
+        Member,
+        "INSERT INTO members (server_id, platform_user_id, display_name, created_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (server_id, platform_user_id) DO UPDATE SET display_name = EXCLUDED.display_name
+         RETURNING id, server_id, platform_user_id, display_name, zone, vacation_until",
+        server_id,
+        platform_user_id,
+        display_name,
+        now,
+    )
+    .fetch_one(&mut **tx)
+    .await
+}
+
+pub async fn find_member(
+    pool: &PgPool,
+    server_id: i64,
+    platform_user_id: &str,
+) -> sqlx::Result<Option<Member>> {
+    sqlx::query_as!(
+        Member,
+        "SELECT id, server_id, platform_user_id, display_name, zone, vacation_until
+         FROM members WHERE server_id = $1 AND platform_user_id = $2",
+        server_id,
+        platform_user_id,
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn member_by_id(pool: &PgPool, member_id: i64) -> sqlx::Result<Option<Member>> {
+    sqlx::query_as!(
+        Member,
+        "SELECT id, server_id, platform_user_id, display_name, zone, vacation_until FROM members WHERE id = $1",
+        member_id,
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+/// Every member record of a platform user, across servers (DM replies carry no server).
+pub async fn members_of_user(
+    pool: &PgPool,
+    platform: &str,
+    platform_user_id: &str,
+) -> sqlx::Result<Vec<Member>> {
+    sqlx::query_as!(
+        Member,
+        "SELECT m.id, m.server_id, m.platform_user_id, m.display_name, m.zone, m.vacation_until
+         FROM members m JOIN servers s ON s.id = m.server_id
+         WHERE s.platform = $1 AND m.platform_user_id = $2 ORDER BY m.id",
+        platform,
+        platform_user_id,
+    )
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn set_member_zone(pool: &PgPool, member_id: i64, zone: &str) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE members SET zone = $2 WHERE id = $1",
+        member_id,
+        zone
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_vacation(
+    pool: &PgPool,
+    member_id: i64,
+    until: Option<DateTime<Utc>>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE members SET vacation_until = $2 WHERE id = $1",
+        member_id,
+        until
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn create_circle(
+    tx: &mut Transaction<'_, Postgres>,
+    server_id: i64,
+    name: &str,
+    home_channel_id: &str,
+    zone: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Option<Circle>> {
+    sqlx::query_as!(
+        Circle,
+        "INSERT INTO circles (server_id, name, home_channel_id, zone, created_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT DO NOTHING
+         RETURNING id, server_id, name, home_channel_id, zone, paused, paused_until, checkin_window_days,
+                   review_window_days",
+        server_id,
+        name,
+        home_channel_id,
+        zone,
+        now,
+    )
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+pub async fn circles_of_server(pool: &PgPool, server_id: i64) -> sqlx::Result<Vec<Circle>> {
+    sqlx::query_as!(
+        Circle,
+        "SELECT id, server_id, name, home_channel_id, zone, paused, paused_until, checkin_window_days,
+                review_window_days
+         FROM circles WHERE server_id = $1 ORDER BY lower(name)",
+        server_id,
+    )
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn circle_by_id(pool: &PgPool, circle_id: i64) -> sqlx::Result<Option<Circle>> {
+    sqlx::query_as!(
+        Circle,
+        "SELECT id, server_id, name, home_channel_id, zone, paused, paused_until, checkin_window_days,
+                review_window_days
+         FROM circles WHERE id = $1",
+        circle_id,
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+/// The circles a member belongs to, with their role in each.
+pub async fn circles_of_member(
+    pool: &PgPool,
+    member_id: i64,
+) -> sqlx::Result<Vec<(Circle, String)>> {
+    let rows = sqlx::query!(
+        "SELECT c.id, c.server_id, c.name, c.home_channel_id, c.zone, c.paused, c.paused_until,
+                c.checkin_window_days, c.review_window_days, ms.role
+         FROM circles c JOIN memberships ms ON ms.circle_id = c.id
+         WHERE ms.member_id = $1 ORDER BY ms.joined_at, c.id",
+        member_id,
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                Circle {
+                    id: r.id,
+                    server_id: r.server_id,
+                    name: r.name,
+                    home_channel_id: r.home_channel_id,
+                    zone: r.zone,
+                    paused: r.paused,
+                    paused_until: r.paused_until,
+                    checkin_window_days: r.checkin_window_days,
+                    review_window_days: r.review_window_days,
+                },
+                r.role,
+            )
+        })
+        .collect())
+}
+
+/// Adds a membership; false when the member was already in the circle.
+pub async fn join(
+    tx: &mut Transaction<'_, Postgres>,
+    circle_id: i64,
+    member_id: i64,
+    role: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "INSERT INTO memberships (circle_id, member_id, role, joined_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT DO NOTHING",
+        circle_id,
+        member_id,
+        role,
+        now,
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn leave(pool: &PgPool, circle_id: i64, member_id: i64) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "DELETE FROM memberships WHERE circle_id = $1 AND member_id = $2",
+        circle_id,
+        member_id
+    )
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn members_of_circle(pool: &PgPool, circle_id: i64) -> sqlx::Result<Vec<CircleMember>> {
+    sqlx::query_as!(
+        CircleMember,
+        r#"SELECT m.id AS member_id, m.platform_user_id, m.display_name, ms.role,
+                  COALESCE(m.zone, c.zone) AS "zone!"
+           FROM memberships ms JOIN members m ON m.id = ms.member_id JOIN circles c ON c.id = ms.circle_id
+           WHERE ms.circle_id = $1 ORDER BY ms.joined_at, m.id"#,
+        circle_id,
+    )
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn set_pause(
+    pool: &PgPool,
+    circle_id: i64,
+    paused: bool,
+    until: Option<DateTime<Utc>>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE circles SET paused = $2, paused_until = $3 WHERE id = $1",
+        circle_id,
+        paused,
+        until
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn update_circle(
+    pool: &PgPool,
+    circle_id: i64,
+    home_channel_id: &str,
+    zone: &str,
+    review_window_days: i32,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE circles SET home_channel_id = $2, zone = $3, review_window_days = $4 WHERE id = $1",
+        circle_id,
+        home_channel_id,
+        zone,
+        review_window_days,
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_recurrence(
+    pool: &PgPool,
+    circle_id: i64,
+    kind: &str,
+    cron: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "INSERT INTO circle_recurrences (circle_id, kind, cron, updated_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (circle_id, kind) DO UPDATE SET cron = EXCLUDED.cron, updated_at = EXCLUDED.updated_at",
+        circle_id,
+        kind,
+        cron,
+        now,
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn recurrences(pool: &PgPool, circle_id: i64) -> sqlx::Result<Vec<(String, String)>> {
+    let rows = sqlx::query!(
+        "SELECT kind, cron FROM circle_recurrences WHERE circle_id = $1 ORDER BY kind",
+        circle_id
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.kind, r.cron)).collect())
+}

@@ -1,0 +1,246 @@
+//! The outbox: claiming, and recording what became of each delivery. Rows are never deleted on failure.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub id: i64,
+    pub kind: String,
+    pub circle_id: i64,
+    pub member_id: Option<i64>,
+    pub period: String,
+    pub due_at: DateTime<Utc>,
+    pub attempts: i32,
+}
+
+/// Claims up to `limit` due deliveries for `worker` until `lease_until`. Rows another worker holds are skipped,
+/// not waited for; a claim whose lease ran out (its worker died) is free to take.
+pub async fn claim(
+    pool: &PgPool,
+    worker: &str,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: i64,
+) -> sqlx::Result<Vec<Claimed>> {
+    sqlx::query_as!(
+        Claimed,
+        r#"UPDATE deliveries d
+           SET claimed_by = $1, claimed_until = $3
+           WHERE d.id IN (
+               SELECT id FROM deliveries
+               WHERE status = 'pending' AND next_attempt_at <= $2
+                 AND (claimed_until IS NULL OR claimed_until < $2)
+               ORDER BY next_attempt_at
+               LIMIT $4
+               FOR UPDATE SKIP LOCKED)
+           RETURNING d.id, d.kind, d.circle_id, d.member_id, d.period, d.due_at, d.attempts"#,
+        worker,
+        now,
+        lease_until,
+        limit,
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// Records a send. Guarded by the claim so a worker whose lease ran out cannot overwrite another's record.
+pub async fn mark_sent(
+    pool: &PgPool,
+    id: i64,
+    worker: &str,
+    now: DateTime<Utc>,
+    channel_id: &str,
+    message_id: &str,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "UPDATE deliveries
+         SET status = 'sent', sent_at = $3, channel_id = $4, message_id = $5, attempts = attempts + 1,
+             last_error = NULL, claimed_by = NULL, claimed_until = NULL
+         WHERE id = $1 AND claimed_by = $2 AND status = 'pending'",
+        id,
+        worker,
+        now,
+        channel_id,
+        message_id,
+    )
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records a failed attempt and when to try again; `counts` is false for rate limits, which are not the
+/// delivery's fault and must not use up its attempts.
+pub async fn mark_retry(
+    pool: &PgPool,
+    id: i64,
+    worker: &str,
+    error: &str,
+    next_attempt_at: DateTime<Utc>,
+    counts: bool,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE deliveries
+         SET attempts = attempts + CASE WHEN $5 THEN 1 ELSE 0 END, last_error = $3, next_attempt_at = $4,
+             claimed_by = NULL, claimed_until = NULL
+         WHERE id = $1 AND claimed_by = $2 AND status = 'pending'",
+        id,
+        worker,
+        error,
+        next_attempt_at,
+        counts,
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Ends a delivery without sending it: `failed` (permanent error or out of attempts) or `skipped` (no longer
+/// owed, e.g. the month was marked done before the reminder went out).
+pub async fn mark_final(
+    pool: &PgPool,
+    id: i64,
+    worker: &str,
+    status: &str,
+    reason: &str,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE deliveries
+         SET status = $3,
+             attempts = attempts + CASE WHEN $3 = 'failed' THEN 1 ELSE 0 END,
+             last_error = CASE WHEN $3 = 'failed' THEN $4 ELSE last_error END,
+             skip_reason = CASE WHEN $3 = 'skipped' THEN $4 ELSE skip_reason END,
+             claimed_by = NULL, claimed_until = NULL
+         WHERE id = $1 AND claimed_by = $2 AND status = 'pending'",
+        id,
+        worker,
+        status,
+        reason,
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Gives claims back at shutdown so another instance need not wait for the lease to run out.
+pub async fn release(pool: &PgPool, ids: &[i64], worker: &str) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE deliveries SET claimed_by = NULL, claimed_until = NULL
+         WHERE id = ANY($1) AND claimed_by = $2 AND status = 'pending'",
+        ids,
+        worker,
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Queues the organisers' notice about a member who cannot be reached; the natural key makes it once per
+/// member per quarter however many deliveries to them fail.
+pub async fn queue_organiser_alert(
+    pool: &PgPool,
+    circle_id: i64,
+    member_id: i64,
+    quarter: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "INSERT INTO deliveries (kind, circle_id, member_id, period, due_at, next_attempt_at, created_at)
+         VALUES ('organiser_alert', $1, $2, $3, $4, $4, $4)
+         ON CONFLICT ON CONSTRAINT deliveries_natural_key DO NOTHING",
+        circle_id,
+        member_id,
+        quarter,
+        now,
+    )
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The last error of the delivery that made an organiser alert, for its text.
+pub async fn last_failure_for(
+    pool: &PgPool,
+    circle_id: i64,
+    member_id: i64,
+) -> sqlx::Result<Option<String>> {
+    let row = sqlx::query_scalar!(
+        "SELECT last_error FROM deliveries
+         WHERE circle_id = $1 AND member_id = $2 AND status = 'failed' AND kind <> 'organiser_alert'
+         ORDER BY id DESC LIMIT 1",
+        circle_id,
+        member_id,
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.flatten())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryRow {
+    pub id: i64,
+    pub kind: String,
+    pub member_id: Option<i64>,
+    pub period: String,
+    pub due_at: DateTime<Utc>,
+    pub status: String,
+    pub skip_reason: Option<String>,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub message_id: Option<String>,
+}
+
+/// All deliveries of a circle, oldest first (simulate, tests, operators' questions).
+pub async fn for_circle(pool: &PgPool, circle_id: i64) -> sqlx::Result<Vec<DeliveryRow>> {
+    sqlx::query_as!(
+        DeliveryRow,
+        "SELECT id, kind, member_id, period, due_at, status, skip_reason, attempts, last_error, sent_at, message_id
+         FROM deliveries WHERE circle_id = $1 ORDER BY due_at, id",
+        circle_id,
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// Pending deliveries overdue by the oldest amount: the worker's claim lag, for /metrics.
+pub async fn oldest_pending_due(
+    pool: &PgPool,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Option<DateTime<Utc>>> {
+    sqlx::query_scalar!(
+        r#"SELECT min(next_attempt_at) AS "oldest" FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $1"#,
+        now
+    )
+    .fetch_one(pool)
+    .await
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentPrompt {
+    pub member_id: i64,
+    pub circle_id: i64,
+    pub period: String,
+    pub message_id: Option<String>,
+    pub due_at: DateTime<Utc>,
+}
+
+/// Prompts of `kind` sent to any of these members since `since`, newest first: what a DM reply may answer.
+pub async fn sent_prompts(
+    pool: &PgPool,
+    member_ids: &[i64],
+    kinds: &[String],
+    since: DateTime<Utc>,
+) -> sqlx::Result<Vec<SentPrompt>> {
+    sqlx::query_as!(
+        SentPrompt,
+        r#"SELECT member_id AS "member_id!", circle_id, period, message_id, due_at FROM deliveries
+           WHERE member_id = ANY($1) AND kind = ANY($2) AND status = 'sent' AND due_at >= $3
+           ORDER BY due_at DESC, id DESC"#,
+        member_ids,
+        kinds,
+        since,
+    )
+    .fetch_all(pool)
+    .await
+}

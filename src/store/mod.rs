@@ -1,0 +1,41 @@
+//! All SQL lives here, one file per aggregate, checked at compile time against the migrations.
+
+pub mod bench;
+pub mod checkins;
+pub mod circles;
+pub mod commitments;
+pub mod deliveries;
+pub mod planner;
+pub mod specs;
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+pub async fn connect(
+    url: &str,
+    max_connections: u32,
+    connect_timeout: Duration,
+) -> sqlx::Result<PgPool> {
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(connect_timeout)
+        .connect(url)
+        .await
+}
+
+/// Applies pending migrations; a no-op when the database is up to date.
+pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
+    MIGRATOR.run(pool).await
+}
+
+/// Versions of the migrations applied to this database (an error when none ever were).
+pub async fn applied_migrations(pool: &PgPool) -> sqlx::Result<Vec<i64>> {
+    // The migrations table is sqlx's own and may not exist yet, so this query cannot be checked at build time.
+    sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
+        .fetch_all(pool)
+        .await
+}

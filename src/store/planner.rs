@@ -1,0 +1,168 @@
+//! The planner's SQL: a constant number of set-based statements per tick, whatever the number of members.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+
+/// One (schedule, zone) pair some member is on: the planner computes occurrences once per pair, not per member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduleZone {
+    pub cron_kind: String,
+    pub cron: String,
+    pub zone: String,
+}
+
+/// The occurrences of one tick, as parallel columns for `unnest`.
+#[derive(Debug, Default, Clone)]
+pub struct Occurrences {
+    pub kind: Vec<String>,
+    pub cron_kind: Vec<String>,
+    pub default_cron: Vec<String>,
+    pub cron: Vec<String>,
+    pub zone: Vec<String>,
+    pub period: Vec<String>,
+    pub due_at: Vec<DateTime<Utc>>,
+    pub stale: Vec<bool>,
+}
+
+impl Occurrences {
+    #[allow(clippy::too_many_arguments)]
+    pub fn push(
+        &mut self,
+        kind: &str,
+        cron_kind: &str,
+        default_cron: &str,
+        cron: &str,
+        zone: &str,
+        period: String,
+        due_at: DateTime<Utc>,
+        stale: bool,
+    ) {
+        self.kind.push(kind.to_owned());
+        self.cron_kind.push(cron_kind.to_owned());
+        self.default_cron.push(default_cron.to_owned());
+        self.cron.push(cron.to_owned());
+        self.zone.push(zone.to_owned());
+        self.period.push(period);
+        self.due_at.push(due_at);
+        self.stale.push(stale);
+    }
+
+    pub fn len(&self) -> usize {
+        self.kind.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.kind.is_empty()
+    }
+}
+
+pub async fn planned_until(pool: &PgPool) -> sqlx::Result<Option<DateTime<Utc>>> {
+    sqlx::query_scalar!("SELECT planned_until FROM planner_state WHERE id = 1")
+        .fetch_optional(pool)
+        .await
+}
+
+pub async fn advance_planned_until(pool: &PgPool, to: DateTime<Utc>) -> sqlx::Result<()> {
+    sqlx::query!(
+        "INSERT INTO planner_state (id, planned_until) VALUES (1, $1)
+         ON CONFLICT (id) DO UPDATE SET planned_until = GREATEST(planner_state.planned_until, EXCLUDED.planned_until)",
+        to
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Every distinct (schedule, zone) pair in use, for the given schedule kinds and their defaults.
+pub async fn schedule_zones(
+    pool: &PgPool,
+    cron_kinds: &[String],
+    default_crons: &[String],
+) -> sqlx::Result<Vec<ScheduleZone>> {
+    let rows = sqlx::query!(
+        r#"WITH circle_zones AS (
+               SELECT DISTINCT c.id AS circle_id, COALESCE(m.zone, c.zone) AS zone
+               FROM circles c
+               JOIN memberships ms ON ms.circle_id = c.id
+               JOIN members m ON m.id = ms.member_id
+           )
+           SELECT DISTINCT k.kind AS "cron_kind!", COALESCE(r.cron, k.default_cron) AS "cron!", cz.zone AS "zone!"
+           FROM circle_zones cz
+           CROSS JOIN unnest($1::text[], $2::text[]) AS k(kind, default_cron)
+           LEFT JOIN circle_recurrences r ON r.circle_id = cz.circle_id AND r.kind = k.kind"#,
+        cron_kinds,
+        default_crons,
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ScheduleZone {
+            cron_kind: r.cron_kind,
+            cron: r.cron,
+            zone: r.zone,
+        })
+        .collect())
+}
+
+/// Turns occurrences into deliveries for every eligible member in one statement. Existing natural keys are
+/// left alone, so a second planner, a re-run or a clock change cannot make a second delivery.
+/// Returns the number of new rows.
+pub async fn insert_deliveries(
+    pool: &PgPool,
+    occ: &Occurrences,
+    now: DateTime<Utc>,
+) -> sqlx::Result<u64> {
+    if occ.is_empty() {
+        return Ok(0);
+    }
+    let done = sqlx::query!(
+        r#"INSERT INTO deliveries (kind, circle_id, member_id, period, due_at, status, skip_reason, next_attempt_at, created_at)
+           SELECT o.kind, c.id, m.id, o.period, o.due_at,
+                  CASE WHEN o.stale THEN 'skipped'
+                       WHEN c.paused AND (c.paused_until IS NULL OR c.paused_until > o.due_at) THEN 'skipped'
+                       WHEN m.vacation_until > o.due_at THEN 'skipped'
+                       ELSE 'pending' END,
+                  CASE WHEN o.stale THEN 'missed while the bot was down, older than the grace window'
+                       WHEN c.paused AND (c.paused_until IS NULL OR c.paused_until > o.due_at) THEN 'circle paused'
+                       WHEN m.vacation_until > o.due_at THEN 'member on vacation' END,
+                  o.due_at, $9
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                       $7::timestamptz[], $8::bool[])
+                AS o(kind, cron_kind, default_cron, cron, zone, period, due_at, stale)
+           JOIN circles c ON true
+           JOIN memberships ms ON ms.circle_id = c.id AND ms.joined_at <= o.due_at
+           JOIN members m ON m.id = ms.member_id AND COALESCE(m.zone, c.zone) = o.zone
+           LEFT JOIN circle_recurrences r ON r.circle_id = c.id AND r.kind = o.cron_kind
+           WHERE COALESCE(r.cron, o.default_cron) = o.cron
+             AND CASE o.kind
+                   WHEN 'monthly_nudge' THEN EXISTS (
+                       SELECT 1 FROM commitments cm
+                       WHERE cm.member_id = m.id AND cm.cadence = 'monthly' AND cm.created_at <= o.due_at
+                         AND (cm.dropped_at IS NULL OR cm.dropped_at > o.due_at))
+                   WHEN 'nudge_reminder' THEN EXISTS (
+                       SELECT 1 FROM commitments cm
+                       WHERE cm.member_id = m.id AND cm.cadence = 'monthly' AND cm.created_at <= o.due_at
+                         AND (cm.dropped_at IS NULL OR cm.dropped_at > o.due_at)
+                         AND NOT EXISTS (SELECT 1 FROM commitment_periods cp
+                                         WHERE cp.commitment_id = cm.id AND cp.period = o.period))
+                   WHEN 'checkin_reminder' THEN NOT EXISTS (
+                       SELECT 1 FROM checkins ck
+                       WHERE ck.member_id = m.id AND ck.circle_id = c.id AND ck.period = o.period)
+                   ELSE true
+                 END
+           ON CONFLICT ON CONSTRAINT deliveries_natural_key DO NOTHING"#,
+        &occ.kind,
+        &occ.cron_kind,
+        &occ.default_cron,
+        &occ.cron,
+        &occ.zone,
+        &occ.period,
+        &occ.due_at,
+        &occ.stale,
+        now,
+    )
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
+}
