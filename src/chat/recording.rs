@@ -1,0 +1,142 @@
+//! A chat that keeps what it is sent in memory: `simulate` prints from it and tests assert on it. Like
+//! Discord, it drops a second message with a nonce it has already seen in that channel and answers with the
+//! first one, and it can be told to fail sends to chosen destinations.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+
+use crate::chat::{ChatError, ChatMessage, ChatPort, Destination, Posted};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    pub to: Destination,
+    pub message: ChatMessage,
+    pub posted: Posted,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    sent: Vec<Sent>,
+    nonces: HashMap<(String, String), Posted>,
+    faults: HashMap<Destination, VecDeque<ChatError>>,
+    always: HashMap<Destination, ChatError>,
+    threads: Vec<(String, String)>,
+    archived: Vec<String>,
+    next_id: u64,
+    send_calls: usize,
+}
+
+#[derive(Debug, Default)]
+pub struct RecordingChat {
+    state: Mutex<State>,
+}
+
+impl RecordingChat {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn sent(&self) -> Vec<Sent> {
+        self.lock().sent.clone()
+    }
+
+    /// Every call to `send`, including ones the nonce turned into no-ops: a double send shows here.
+    pub fn send_calls(&self) -> usize {
+        self.lock().send_calls
+    }
+
+    pub fn take_sent(&self) -> Vec<Sent> {
+        std::mem::take(&mut self.lock().sent)
+    }
+
+    /// The next `times` sends to `to` fail with `error`.
+    pub fn fail_next(&self, to: Destination, error: ChatError, times: usize) {
+        let mut state = self.lock();
+        let queue = state.faults.entry(to).or_default();
+        queue.extend(std::iter::repeat_n(error, times));
+    }
+
+    /// Every send to `to` fails with `error` (a member with DMs closed).
+    pub fn fail_always(&self, to: Destination, error: ChatError) {
+        self.lock().always.insert(to, error);
+    }
+
+    pub fn threads(&self) -> Vec<(String, String)> {
+        self.lock().threads.clone()
+    }
+
+    pub fn archived(&self) -> Vec<String> {
+        self.lock().archived.clone()
+    }
+
+    fn channel_of(to: &Destination) -> String {
+        match to {
+            Destination::Dm { user_id } => format!("dm-{user_id}"),
+            Destination::Channel { channel_id } => channel_id.clone(),
+        }
+    }
+}
+
+#[async_trait]
+impl ChatPort for RecordingChat {
+    async fn send(
+        &self,
+        to: &Destination,
+        message: &ChatMessage,
+        nonce: Option<&str>,
+    ) -> Result<Posted, ChatError> {
+        let mut state = self.lock();
+        state.send_calls += 1;
+        if let Some(error) = state.always.get(to) {
+            return Err(error.clone());
+        }
+        if let Some(error) = state.faults.get_mut(to).and_then(VecDeque::pop_front) {
+            return Err(error);
+        }
+        let channel_id = Self::channel_of(to);
+        if let Some(nonce) = nonce
+            && let Some(first) = state.nonces.get(&(channel_id.clone(), nonce.to_owned()))
+        {
+            return Ok(first.clone());
+        }
+        state.next_id += 1;
+        let posted = Posted {
+            channel_id: channel_id.clone(),
+            message_id: format!("m{}", state.next_id),
+        };
+        if let Some(nonce) = nonce {
+            state
+                .nonces
+                .insert((channel_id, nonce.to_owned()), posted.clone());
+        }
+        state.sent.push(Sent {
+            to: to.clone(),
+            message: message.clone(),
+            posted: posted.clone(),
+        });
+        Ok(posted)
+    }
+
+    async fn open_thread(&self, channel_id: &str, title: &str) -> Result<String, ChatError> {
+        let mut state = self.lock();
+        state.next_id += 1;
+        let id = format!("t{}", state.next_id);
+        state
+            .threads
+            .push((channel_id.to_owned(), title.to_owned()));
+        Ok(id)
+    }
+
+    async fn archive_thread(&self, thread_id: &str) -> Result<(), ChatError> {
+        self.lock().archived.push(thread_id.to_owned());
+        Ok(())
+    }
+}

@@ -1,0 +1,249 @@
+//! The planner: turns every occurrence that has come due into `deliveries` rows.
+//!
+//! Per tick it runs a constant number of statements: one to list the (schedule, zone) pairs in use, one
+//! `INSERT ... SELECT` that fans the occurrences out to every eligible member, and two for its watermark. The
+//! occurrences themselves are computed here, once per pair, with the time rules of `domain::recurrence`.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+
+use crate::domain::delivery::{DeliveryKind, PeriodUnit};
+use crate::domain::period::Period;
+use crate::domain::recurrence::{CronSchedule, shift_local};
+use crate::domain::zone::Zone;
+use crate::settings::ScheduleSettings;
+use crate::store::planner::{self as sql, Occurrences};
+
+/// How far back a restart looks beyond the grace window, to record what it missed as skipped. Older gaps are
+/// not recorded at all (a bot down for a year does not need a year of "skipped" rows).
+const SKIP_RECORD_HORIZON: chrono::Duration = chrono::Duration::days(62);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TickReport {
+    pub occurrences: usize,
+    pub inserted: u64,
+    pub statements: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Planner {
+    pool: PgPool,
+    schedule: ScheduleSettings,
+}
+
+impl Planner {
+    pub fn new(pool: PgPool, schedule: ScheduleSettings) -> Self {
+        Self { pool, schedule }
+    }
+
+    fn default_cron(&self, kind: DeliveryKind) -> Option<&CronSchedule> {
+        match kind {
+            DeliveryKind::MonthlyNudge => Some(&self.schedule.monthly_nudge),
+            DeliveryKind::NudgeReminder => Some(&self.schedule.nudge_reminder),
+            DeliveryKind::CheckinPrompt => Some(&self.schedule.checkin_prompt),
+            DeliveryKind::DeepDive => Some(&self.schedule.deep_dive),
+            DeliveryKind::CheckinReminder | DeliveryKind::OrganiserAlert => None,
+        }
+    }
+
+    /// Plans everything due up to `now` that earlier ticks have not covered.
+    pub async fn tick(&self, now: DateTime<Utc>) -> anyhow::Result<TickReport> {
+        let mut report = TickReport::default();
+        let grace = to_chrono(self.schedule.grace);
+        let earliest = now - grace - SKIP_RECORD_HORIZON;
+        let from = match sql::planned_until(&self.pool)
+            .await
+            .context("reading the planner watermark")?
+        {
+            Some(until) => until.max(earliest),
+            // A first start looks back only over the grace window: nothing before it was ever owed here.
+            None => now - grace,
+        };
+        report.statements += 1;
+        if from >= now {
+            return Ok(report);
+        }
+
+        let cron_kinds: Vec<DeliveryKind> = DeliveryKind::SCHEDULED
+            .into_iter()
+            .filter(|k| self.default_cron(*k).is_some())
+            .collect();
+        let kind_names: Vec<String> = cron_kinds.iter().map(|k| k.as_str().to_owned()).collect();
+        let defaults: Vec<String> = cron_kinds
+            .iter()
+            .filter_map(|k| self.default_cron(*k).map(|c| c.to_cron_text().to_owned()))
+            .collect();
+        let pairs = sql::schedule_zones(&self.pool, &kind_names, &defaults)
+            .await
+            .context("listing schedules")?;
+        report.statements += 1;
+
+        let default_of: HashMap<&str, &str> = kind_names
+            .iter()
+            .map(String::as_str)
+            .zip(defaults.iter().map(String::as_str))
+            .collect();
+        let mut occ = Occurrences::default();
+        let stale_before = now - grace;
+        for pair in &pairs {
+            let Ok(cron_kind) = pair.cron_kind.parse::<DeliveryKind>() else {
+                continue;
+            };
+            let Some(default_cron) = default_of.get(pair.cron_kind.as_str()) else {
+                continue;
+            };
+            // Schedules and zones in the database were validated on the way in; one that no longer parses
+            // (a zone removed from tzdata) is logged and left out rather than stopping every other circle.
+            let (schedule, zone) = match (CronSchedule::parse(&pair.cron), Zone::parse(&pair.zone))
+            {
+                (Ok(s), Ok(z)) => (s, z),
+                (s, z) => {
+                    tracing::warn!(cron = %pair.cron, zone = %pair.zone, cron_ok = s.is_ok(), zone_ok = z.is_ok(),
+                        "skipping a schedule that no longer parses");
+                    continue;
+                }
+            };
+            for kind in DeliveryKind::SCHEDULED {
+                let owns = kind == cron_kind && kind.follows().is_none();
+                let follows = kind.follows() == Some(cron_kind);
+                if !owns && !follows {
+                    continue;
+                }
+                let offset = if follows {
+                    self.offset_of(kind)
+                } else {
+                    Duration::ZERO
+                };
+                let offset_c = to_chrono(offset);
+                for o in schedule.occurrences(zone, from - offset_c, now - offset_c) {
+                    let at = if follows {
+                        shift(o.local, o.at, offset, zone)
+                    } else {
+                        o.at
+                    };
+                    if at <= from || at > now {
+                        continue;
+                    }
+                    let period = period_key(kind.period_unit(), o.local.date());
+                    occ.push(
+                        kind.as_str(),
+                        cron_kind.as_str(),
+                        default_cron,
+                        &pair.cron,
+                        &pair.zone,
+                        period,
+                        at,
+                        at <= stale_before,
+                    );
+                }
+            }
+        }
+        report.occurrences = occ.len();
+        report.inserted = sql::insert_deliveries(&self.pool, &occ, now)
+            .await
+            .context("inserting deliveries")?;
+        report.statements += u32::from(!occ.is_empty());
+        sql::advance_planned_until(&self.pool, now)
+            .await
+            .context("advancing the planner watermark")?;
+        report.statements += 1;
+        if report.inserted > 0 {
+            tracing::info!(
+                inserted = report.inserted,
+                occurrences = report.occurrences,
+                "planned deliveries"
+            );
+        }
+        Ok(report)
+    }
+
+    fn offset_of(&self, kind: DeliveryKind) -> Duration {
+        match kind {
+            DeliveryKind::CheckinReminder => self.schedule.checkin_reminder_after,
+            _ => Duration::ZERO,
+        }
+    }
+}
+
+/// Whole days move along the local calendar (so 09:00 stays 09:00 across a DST change); anything else is exact.
+fn shift(
+    local: chrono::NaiveDateTime,
+    at: DateTime<Utc>,
+    offset: Duration,
+    zone: Zone,
+) -> DateTime<Utc> {
+    let secs = offset.as_secs();
+    if secs.is_multiple_of(86_400) {
+        shift_local(local, i64::try_from(secs / 86_400).unwrap_or(0), zone)
+    } else {
+        at + to_chrono(offset)
+    }
+}
+
+pub fn period_key(unit: PeriodUnit, local_date: chrono::NaiveDate) -> String {
+    match unit {
+        PeriodUnit::Month => Period::containing_month(local_date).key(),
+        PeriodUnit::Quarter => Period::containing_quarter(local_date).key(),
+        PeriodUnit::Year => Period::containing_year(local_date).key(),
+    }
+}
+
+pub fn to_chrono(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+}
+
+impl Planner {
+    /// The earliest instant after `after` at which anything is scheduled for any member, so a virtual clock
+    /// (the demo) can jump from one due moment to the next instead of ticking through empty hours.
+    pub async fn next_due(&self, after: DateTime<Utc>) -> anyhow::Result<Option<DateTime<Utc>>> {
+        let cron_kinds: Vec<DeliveryKind> = DeliveryKind::SCHEDULED
+            .into_iter()
+            .filter(|k| self.default_cron(*k).is_some())
+            .collect();
+        let kind_names: Vec<String> = cron_kinds.iter().map(|k| k.as_str().to_owned()).collect();
+        let defaults: Vec<String> = cron_kinds
+            .iter()
+            .filter_map(|k| self.default_cron(*k).map(|c| c.to_cron_text().to_owned()))
+            .collect();
+        let pairs = sql::schedule_zones(&self.pool, &kind_names, &defaults).await?;
+        let mut best: Option<DateTime<Utc>> = None;
+        for pair in pairs {
+            let (Ok(schedule), Ok(zone), Ok(kind)) = (
+                CronSchedule::parse(&pair.cron),
+                Zone::parse(&pair.zone),
+                pair.cron_kind.parse::<DeliveryKind>(),
+            ) else {
+                continue;
+            };
+            if let Some(o) = schedule.next_after(zone, after) {
+                best = Some(best.map_or(o.at, |b| b.min(o.at)));
+            }
+            for follower in DeliveryKind::SCHEDULED
+                .into_iter()
+                .filter(|k| k.follows() == Some(kind))
+            {
+                let offset = self.offset_of(follower);
+                if let Some(o) =
+                    schedule.next_after(zone, after - to_chrono(offset) - chrono::Duration::days(2))
+                {
+                    let mut o = Some(o);
+                    // Walk base occurrences until the shifted one lands after `after`.
+                    for _ in 0..8 {
+                        let Some(base) = o else { break };
+                        let at = shift(base.local, base.at, offset, zone);
+                        if at > after {
+                            best = Some(best.map_or(at, |b| b.min(at)));
+                            break;
+                        }
+                        o = schedule.next_after(zone, base.at);
+                    }
+                }
+            }
+        }
+        Ok(best)
+    }
+}

@@ -1,0 +1,329 @@
+//! The worker: claims due deliveries, renders them, sends them through the `ChatPort`, records the outcome.
+//!
+//! Exactly-once comes from three things together: the claim (`FOR UPDATE SKIP LOCKED` plus a lease, so two
+//! workers never hold one row), the record guarded by the claim, and the platform nonce derived from the
+//! delivery id, so a resend after a crash between send and record is dropped by the platform.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
+use rand::Rng as _;
+use sqlx::PgPool;
+use tokio::sync::watch;
+
+use crate::chat::{ChatError, ChatPort, Destination};
+use crate::clock::Clock;
+use crate::domain::period::{Period, local_date};
+use crate::domain::zone::Zone;
+use crate::schedule::planner::to_chrono;
+use crate::schedule::render::{Rendered, render};
+use crate::settings::WorkerSettings;
+use crate::store::circles;
+use crate::store::deliveries::{self as outbox, Claimed};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Outcome {
+    pub claimed: usize,
+    pub sent: usize,
+    pub retried: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    pub released: usize,
+    /// Set when the platform asked us to slow down: the loop waits this long before claiming again.
+    pub pause: Option<Duration>,
+}
+
+pub struct Worker {
+    pool: PgPool,
+    chat: Arc<dyn ChatPort>,
+    clock: Arc<dyn Clock>,
+    settings: WorkerSettings,
+    id: String,
+    global: DefaultDirectRateLimiter,
+    per_channel: DefaultKeyedRateLimiter<Destination>,
+}
+
+impl Worker {
+    pub fn new(
+        pool: PgPool,
+        chat: Arc<dyn ChatPort>,
+        clock: Arc<dyn Clock>,
+        settings: WorkerSettings,
+    ) -> Self {
+        let id = format!(
+            "{}-{}",
+            hostname(),
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
+        let global = RateLimiter::direct(Quota::per_second(nonzero(settings.global_rate)));
+        let per_channel = RateLimiter::keyed(Quota::per_second(nonzero(settings.channel_rate)));
+        Self {
+            pool,
+            chat,
+            clock,
+            settings,
+            id,
+            global,
+            per_channel,
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Claims one batch and works through it. Tests and `simulate` call this directly to drain the outbox
+    /// deterministically.
+    pub async fn run_once(&self) -> anyhow::Result<Outcome> {
+        self.run_batch(None).await
+    }
+
+    async fn run_batch(&self, shutdown: Option<&watch::Receiver<bool>>) -> anyhow::Result<Outcome> {
+        let now = self.clock.now();
+        let lease_until = now + to_chrono(self.settings.lease);
+        let batch = outbox::claim(
+            &self.pool,
+            &self.id,
+            now,
+            lease_until,
+            i64::from(self.settings.batch_size),
+        )
+        .await?;
+        let mut outcome = Outcome {
+            claimed: batch.len(),
+            ..Outcome::default()
+        };
+        if let Some(oldest) = batch.iter().map(|d| d.due_at).min() {
+            metrics::gauge!("career_circle_claim_lag_seconds")
+                .set((now - oldest).num_milliseconds() as f64 / 1000.0);
+        }
+        for (index, delivery) in batch.iter().enumerate() {
+            let stopping = shutdown.is_some_and(|s| *s.borrow());
+            if stopping || outcome.pause.is_some() {
+                let rest: Vec<i64> = batch[index..].iter().map(|d| d.id).collect();
+                outbox::release(&self.pool, &rest, &self.id).await?;
+                outcome.released += rest.len();
+                break;
+            }
+            self.process(delivery, &mut outcome).await?;
+        }
+        Ok(outcome)
+    }
+
+    async fn process(&self, d: &Claimed, outcome: &mut Outcome) -> anyhow::Result<()> {
+        let now = self.clock.now();
+        let rendered = match render(&self.pool, d, now).await {
+            Ok(r) => r,
+            Err(error) => {
+                // A rendering bug must not wedge the outbox: retry later like a transient failure.
+                tracing::error!(delivery = d.id, error = ?error, "rendering failed");
+                self.retry(d, &format!("render: {error:#}"), true, outcome)
+                    .await?;
+                return Ok(());
+            }
+        };
+        let messages = match rendered {
+            Rendered::Skip(reason) => {
+                outbox::mark_final(&self.pool, d.id, &self.id, "skipped", &reason).await?;
+                count(&d.kind, "skipped");
+                outcome.skipped += 1;
+                return Ok(());
+            }
+            Rendered::Send(messages) => messages,
+        };
+        let mut last = None;
+        for (index, (to, message)) in messages.iter().enumerate() {
+            self.global.until_ready().await;
+            self.per_channel.until_key_ready(to).await;
+            // One nonce per message of the delivery; at most 25 characters as Discord requires.
+            let nonce = if messages.len() == 1 {
+                d.id.to_string()
+            } else {
+                format!("{}-{index}", d.id)
+            };
+            match self.chat.send(to, message, Some(&nonce)).await {
+                Ok(posted) => last = Some(posted),
+                Err(error) => return self.failed_send(d, &error, outcome).await,
+            }
+        }
+        let (channel, message) = last
+            .map(|p| (p.channel_id, p.message_id))
+            .unwrap_or_default();
+        if outbox::mark_sent(
+            &self.pool,
+            d.id,
+            &self.id,
+            self.clock.now(),
+            &channel,
+            &message,
+        )
+        .await?
+        {
+            count(&d.kind, "sent");
+            outcome.sent += 1;
+        } else {
+            // Our lease ran out and another worker holds the row; its send reuses our nonce, so no double post.
+            tracing::warn!(
+                delivery = d.id,
+                "sent after the claim expired; leaving the record to the new holder"
+            );
+        }
+        Ok(())
+    }
+
+    async fn failed_send(
+        &self,
+        d: &Claimed,
+        error: &ChatError,
+        outcome: &mut Outcome,
+    ) -> anyhow::Result<()> {
+        match error {
+            ChatError::RateLimited { retry_after } => {
+                let next = self.clock.now() + to_chrono(*retry_after);
+                outbox::mark_retry(&self.pool, d.id, &self.id, &error.to_string(), next, false)
+                    .await?;
+                count(&d.kind, "rate_limited");
+                outcome.retried += 1;
+                outcome.pause = Some(*retry_after);
+            }
+            e if e.is_permanent() => {
+                outbox::mark_final(&self.pool, d.id, &self.id, "failed", &e.to_string()).await?;
+                count(&d.kind, "failed");
+                outcome.failed += 1;
+                tracing::warn!(delivery = d.id, kind = %d.kind, error = %e, "delivery failed for good");
+                if d.kind != "organiser_alert"
+                    && let Some(member_id) = d.member_id
+                {
+                    self.alert_organisers(d.circle_id, member_id).await?;
+                }
+            }
+            e => self.retry(d, &e.to_string(), true, outcome).await?,
+        }
+        Ok(())
+    }
+
+    async fn retry(
+        &self,
+        d: &Claimed,
+        error: &str,
+        counts: bool,
+        outcome: &mut Outcome,
+    ) -> anyhow::Result<()> {
+        let attempts = u32::try_from(d.attempts).unwrap_or(0) + 1;
+        if attempts >= self.settings.max_attempts {
+            outbox::mark_final(
+                &self.pool,
+                d.id,
+                &self.id,
+                "failed",
+                &format!("gave up after {attempts} attempts: {error}"),
+            )
+            .await?;
+            count(&d.kind, "failed");
+            outcome.failed += 1;
+            return Ok(());
+        }
+        let wait = backoff(
+            self.settings.backoff_base,
+            self.settings.backoff_max,
+            attempts,
+        );
+        outbox::mark_retry(
+            &self.pool,
+            d.id,
+            &self.id,
+            error,
+            self.clock.now() + to_chrono(wait),
+            counts,
+        )
+        .await?;
+        count(&d.kind, "retried");
+        outcome.retried += 1;
+        Ok(())
+    }
+
+    async fn alert_organisers(&self, circle_id: i64, member_id: i64) -> anyhow::Result<()> {
+        let now = self.clock.now();
+        let zone = circles::circle_by_id(&self.pool, circle_id)
+            .await?
+            .and_then(|c| Zone::parse(&c.zone).ok())
+            .unwrap_or(Zone::UTC);
+        let quarter = Period::containing_quarter(local_date(now, zone)).key();
+        outbox::queue_organiser_alert(&self.pool, circle_id, member_id, &quarter, now).await?;
+        Ok(())
+    }
+
+    /// Works until `shutdown` turns true: stops claiming, finishes the message in flight, releases the rest.
+    pub async fn run(&self, mut shutdown: watch::Receiver<bool>) {
+        tracing::info!(worker = %self.id, "worker started");
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            let wait = match self.run_batch(Some(&shutdown)).await {
+                Ok(o) if o.pause.is_some() => o.pause.unwrap_or(self.settings.poll_interval),
+                Ok(o) if o.claimed > 0 => Duration::ZERO,
+                Ok(_) => self.settings.poll_interval,
+                Err(error) => {
+                    tracing::error!(error = ?error, "worker batch failed; will retry");
+                    self.settings.poll_interval
+                }
+            };
+            if !wait.is_zero() {
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = shutdown.changed() => {}
+                }
+            }
+        }
+        tracing::info!(worker = %self.id, "worker stopped");
+    }
+}
+
+/// Exponential backoff with jitter: base * 2^(attempt-1), capped, then a random 50-100% of it so retries
+/// from many deliveries do not arrive together.
+pub fn backoff(base: Duration, max: Duration, attempt: u32) -> Duration {
+    let exp = base.saturating_mul(
+        1u32.checked_shl(attempt.saturating_sub(1).min(20))
+            .unwrap_or(u32::MAX),
+    );
+    let capped = exp.min(max);
+    let factor = rand::rng().random_range(0.5..=1.0);
+    capped.mul_f64(factor)
+}
+
+fn count(kind: &str, outcome: &'static str) {
+    metrics::counter!("career_circle_deliveries_total", "kind" => kind.to_owned(), "outcome" => outcome).increment(1);
+}
+
+fn nonzero(n: u32) -> NonZeroU32 {
+    NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
+}
+
+fn hostname() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "worker".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_caps() {
+        let base = Duration::from_secs(10);
+        let max = Duration::from_secs(3600);
+        for attempt in 1..=30 {
+            let d = backoff(base, max, attempt);
+            let ceiling = base.saturating_mul(1 << (attempt - 1).min(20)).min(max);
+            assert!(
+                d <= ceiling && d >= ceiling / 2,
+                "attempt {attempt}: {d:?} vs {ceiling:?}"
+            );
+        }
+    }
+}
