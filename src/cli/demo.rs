@@ -1,0 +1,663 @@
+//! `career-circle demo`: the real app, planner and worker on a virtual clock, with the terminal as the chat.
+//! You are a member of a demo circle with two simulated peers; type the slash commands you would type on
+//! Discord, move the clock with `/clock`, and watch nudges, prompts and replies arrive.
+
+use std::collections::HashMap;
+use std::io::IsTerminal as _;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use chrono::{DateTime, Datelike as _, Months, Utc};
+use tokio::io::{AsyncBufReadExt as _, BufReader};
+
+use crate::app::circles::{CircleSettings, CreateCircle};
+use crate::app::commitments::Done;
+use crate::app::{Actor, App, Platform, Reply, parse_until};
+use crate::chat::console::{ConsoleChat, YOU};
+use crate::chat::{ChatMessage, ChatPort};
+use crate::cli::load_settings;
+use crate::cli::scratch::ScratchDb;
+use crate::cli::simulate::parse_instant;
+use crate::clock::{Clock, ManualClock};
+use crate::domain::action::Action;
+use crate::domain::zone::Zone;
+use crate::schedule::planner::Planner;
+use crate::schedule::worker::Worker;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// Read commands from this file instead of the terminal, print what happens, and exit at its end.
+    #[arg(long)]
+    pub script: Option<std::path::PathBuf>,
+    /// Where the virtual clock starts (UTC; default: now).
+    #[arg(long, value_parser = parse_instant)]
+    pub start: Option<DateTime<Utc>>,
+    /// Your time zone.
+    #[arg(long, default_value = "Europe/London")]
+    pub zone: String,
+}
+
+const PEERS: [(&str, &str, &str); 2] = [
+    ("ada", "Ada", "Europe/Berlin"),
+    ("grace", "Grace", "America/New_York"),
+];
+
+struct Demo {
+    app: App,
+    clock: Arc<ManualClock>,
+    chat: Arc<ConsoleChat>,
+    planner: Planner,
+    worker: Worker,
+    you: Actor,
+}
+
+fn actor(user: &str, name: &str) -> Actor {
+    Actor {
+        platform: Platform::Console,
+        server: Some("demo".to_owned()),
+        user_id: user.to_owned(),
+        display_name: name.to_owned(),
+    }
+}
+
+pub async fn main(args: Args) -> u8 {
+    let settings = match load_settings() {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    // The terminal is the chat here: only warnings and errors should interrupt it.
+    let mut log = settings.log.clone();
+    log.level = "warn".to_owned();
+    crate::telemetry::init(&log);
+    let zone = match Zone::parse(&args.zone) {
+        Ok(z) => z,
+        Err(e) => {
+            eprintln!("error: --zone: {e}");
+            return 2;
+        }
+    };
+    let scratch = match ScratchDb::create(settings.database_url(), "cc_demo").await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!(
+                "error: the demo needs PostgreSQL ({e:#}). Start one, set DATABASE_URL, or use scripts/demo, which \
+                 finds or starts one for you."
+            );
+            return 1;
+        }
+    };
+    let result = run(&scratch, &settings, &args, zone).await;
+    if let Err(e) = scratch.drop().await {
+        tracing::warn!(error = %e, "could not drop the demo database");
+    }
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            1
+        }
+    }
+}
+
+async fn run(
+    scratch: &ScratchDb,
+    settings: &crate::settings::Settings,
+    args: &Args,
+    zone: Zone,
+) -> anyhow::Result<()> {
+    let start = args.start.unwrap_or_else(Utc::now);
+    let clock = Arc::new(ManualClock::new(start));
+    let chat = Arc::new(ConsoleChat::new(
+        clock.clone(),
+        zone,
+        Box::new(std::io::stdout()),
+    ));
+    let app = App::new(
+        scratch.pool.clone(),
+        clock.clone(),
+        settings.schedule.clone(),
+    );
+    let planner = Planner::new(scratch.pool.clone(), settings.schedule.clone());
+    let mut worker_settings = settings.worker.clone();
+    worker_settings.global_rate = 100_000;
+    worker_settings.channel_rate = 100_000;
+    let worker = Worker::new(
+        scratch.pool.clone(),
+        chat.clone() as Arc<dyn ChatPort>,
+        clock.clone(),
+        worker_settings,
+    );
+    let demo = Demo {
+        app,
+        clock,
+        chat,
+        planner,
+        worker,
+        you: actor(YOU, "You"),
+    };
+    demo.setup(zone).await?;
+
+    let interactive = args.script.is_none() && std::io::stdin().is_terminal();
+    let mut lines: Box<dyn Iterator<Item = String>> = match &args.script {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            Box::new(
+                text.lines()
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+                    .into_iter(),
+            )
+        }
+        None if !interactive => {
+            let mut all = Vec::new();
+            let mut reader = BufReader::new(tokio::io::stdin()).lines();
+            while let Some(line) = reader.next_line().await? {
+                all.push(line);
+            }
+            Box::new(all.into_iter())
+        }
+        None => Box::new(std::iter::empty()),
+    };
+    if interactive {
+        let mut reader = BufReader::new(tokio::io::stdin()).lines();
+        loop {
+            print!("{} > ", demo.chat.stamp());
+            std::io::Write::flush(&mut std::io::stdout()).ok();
+            let Some(line) = reader.next_line().await? else {
+                break;
+            };
+            if !demo.line(&line, &mut std::iter::empty()).await? {
+                break;
+            }
+        }
+        // Interactive /spec edit reads its fields from the same terminal.
+    } else {
+        while let Some(line) = lines.next() {
+            if !line.trim().is_empty() && !line.trim_start().starts_with('#') {
+                demo.chat.print(&format!("> {}", line.trim()));
+            }
+            if !demo.line(&line, &mut lines).await? {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Demo {
+    async fn setup(&self, zone: Zone) -> anyhow::Result<()> {
+        let you = &self.you;
+        self.app
+            .circle_create(
+                you,
+                CreateCircle {
+                    name: "Demo circle",
+                    channel_id: "career-circle",
+                    zone: Some(zone.name()),
+                },
+            )
+            .await?;
+        self.app.me_timezone(you, zone.name()).await?;
+        for (id, name, peer_zone) in PEERS {
+            let peer = actor(id, name);
+            self.app.circle_join(&peer, "Demo circle").await?;
+            self.app.me_timezone(&peer, peer_zone).await?;
+            self.app.commit_add(&peer, "publish one post", None).await?;
+            let fields = vec![(
+                "vision".to_owned(),
+                format!("{name}: leading product for a mission I care about"),
+            )];
+            self.app.spec_save(&peer, &fields).await?;
+            self.app.spec_visibility(&peer, "circle").await?;
+        }
+        self.chat.print(&format!(
+            "Welcome to the career-circle demo. You are in \"Demo circle\" with Ada (Berlin) and Grace (New York).\n\
+             The clock reads {}. Try /help, /spec edit, /commit add publish one post, then /clock +1month.\n\
+             /clock +1d | +2h | +1w | +1month | 2027-01-04T09:00 moves time; /press N presses a button; /quit ends.",
+            self.chat.stamp()
+        ));
+        Ok(())
+    }
+
+    fn show(&self, reply: &Reply) {
+        if !reply.text.is_empty() {
+            self.chat.show(
+                if reply.audience == crate::app::reply::Audience::Private {
+                    "career-circle (only you can see this)"
+                } else {
+                    "career-circle"
+                },
+                &ChatMessage {
+                    text: reply.text.clone(),
+                    buttons: reply.buttons.clone(),
+                    attachments: reply.files.clone(),
+                },
+            );
+        }
+    }
+
+    fn answer(&self, result: crate::app::Result<Reply>) -> Option<Reply> {
+        match result {
+            Ok(r) => Some(r),
+            Err(e) => {
+                self.show(&Reply::private(e.to_user_text()));
+                None
+            }
+        }
+    }
+
+    /// Handles one input line; false ends the demo.
+    async fn line(
+        &self,
+        line: &str,
+        more: &mut dyn Iterator<Item = String>,
+    ) -> anyhow::Result<bool> {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            return Ok(true);
+        }
+        if !line.starts_with('/') {
+            let r = self.app.dm_message(&self.you, line, None).await;
+            if let Some(r) = self.answer(r) {
+                self.show(&r);
+            }
+            return Ok(true);
+        }
+        let (words, opts) = parse(&line[1..]);
+        let word = |i: usize| words.get(i).map(String::as_str);
+        let rest = |from: usize| {
+            Some(
+                words
+                    .iter()
+                    .skip(from)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            )
+            .filter(|s| !s.is_empty())
+        };
+        let opt = |k: &str| opts.get(k).cloned();
+        let app = &self.app;
+        let you = &self.you;
+        let result = match (word(0), word(1)) {
+            (Some("quit" | "exit"), _) => return Ok(false),
+            (Some("clock"), _) => {
+                match rest(1) {
+                    Some(spec) => self.move_clock(&spec).await?,
+                    None => self.chat.print(&format!("It is {}.", self.chat.stamp())),
+                }
+                return Ok(true);
+            }
+            (Some("press"), _) => {
+                let Some(button) = word(1)
+                    .and_then(|n| n.parse().ok())
+                    .and_then(|n| self.chat.button(n))
+                else {
+                    self.show(&Reply::private(
+                        "No such button; /press takes the number shown in [brackets].",
+                    ));
+                    return Ok(true);
+                };
+                let result = app.button(you, &button.custom_id).await;
+                match self.answer(result) {
+                    Some(r) if r.modal.is_some() => self.fill_form(r, more).await?,
+                    Some(r) => self.show(&r),
+                    None => {}
+                }
+                return Ok(true);
+            }
+            (Some("help"), _) => Ok(crate::app::help()),
+            (Some("circle"), Some("create")) => {
+                let name = opt("name").or(rest(2)).unwrap_or_default();
+                app.circle_create(
+                    you,
+                    CreateCircle {
+                        name: &name,
+                        channel_id: "career-circle",
+                        zone: opt("timezone").as_deref(),
+                    },
+                )
+                .await
+            }
+            (Some("circle"), Some("join")) => {
+                app.circle_join(you, &opt("name").or(rest(2)).unwrap_or_default())
+                    .await
+            }
+            (Some("circle"), Some("leave")) => {
+                app.circle_leave(you, opt("circle").or(rest(2)).as_deref())
+                    .await
+            }
+            (Some("circle"), Some("list")) => app.circle_list(you).await,
+            (Some("circle"), Some("members")) => {
+                app.circle_members(you, opt("circle").or(rest(2)).as_deref())
+                    .await
+            }
+            (Some("circle"), Some("settings")) => {
+                let (schedule, when, timezone) = (opt("schedule"), opt("when"), opt("timezone"));
+                let req = CircleSettings {
+                    circle: None,
+                    channel_id: None,
+                    zone: timezone.as_deref(),
+                    schedule: match (&schedule, &when) {
+                        (Some(s), Some(w)) => Some((s.as_str(), w.as_str())),
+                        _ => None,
+                    },
+                    review_window_days: opt("review_days").and_then(|d| d.parse().ok()),
+                };
+                app.circle_settings(you, req).await
+            }
+            (Some("circle"), Some("pause")) => {
+                let resume = opt("resume").is_some_and(|r| r == "true");
+                match opt("until")
+                    .or(rest(2))
+                    .map(|u| parse_until(&u, app.now()))
+                    .transpose()
+                {
+                    Ok(until) => app.circle_pause(you, None, until, resume).await,
+                    Err(e) => Err(e),
+                }
+            }
+            (Some("spec"), Some("edit")) => match app.spec_edit(you).await {
+                Ok(r) => {
+                    self.fill_form(r, more).await?;
+                    return Ok(true);
+                }
+                Err(e) => Err(e),
+            },
+            (Some("spec"), Some("show")) => {
+                let who = opt("member").or(rest(2)).map(|n| n.to_lowercase());
+                app.spec_show(you, who.as_deref()).await
+            }
+            (Some("spec"), Some("history")) => app.spec_history(you).await,
+            (Some("spec"), Some("diff")) => {
+                app.spec_diff(
+                    you,
+                    opt("from").and_then(|v| v.parse().ok()),
+                    opt("to").and_then(|v| v.parse().ok()),
+                )
+                .await
+            }
+            (Some("spec"), Some("phase")) => {
+                app.spec_phase(you, &opt("phase").or(rest(2)).unwrap_or_default())
+                    .await
+            }
+            (Some("spec"), Some("visibility")) => {
+                app.spec_visibility(you, &opt("visibility").or(rest(2)).unwrap_or_default())
+                    .await
+            }
+            (Some("commit"), Some("add")) => {
+                app.commit_add(
+                    you,
+                    &opt("title").or(rest(2)).unwrap_or_default(),
+                    opt("cadence").as_deref(),
+                )
+                .await
+            }
+            (Some("commit"), Some("list")) => app.commit_list(you).await,
+            (Some("commit"), Some("done")) => {
+                let (c, l, n) = (opt("commitment").or(rest(2)), opt("link"), opt("note"));
+                app.commit_done(
+                    you,
+                    Done {
+                        commitment: c.as_deref(),
+                        link: l.as_deref(),
+                        note: n.as_deref(),
+                    },
+                )
+                .await
+            }
+            (Some("commit"), Some("drop")) => {
+                app.commit_drop(you, opt("commitment").or(rest(2)).as_deref())
+                    .await
+            }
+            (Some("me"), Some("timezone")) => {
+                let zone = opt("zone").or(rest(2)).unwrap_or_default();
+                let r = app.me_timezone(you, &zone).await;
+                if r.is_ok()
+                    && let Ok(z) = Zone::parse(&zone)
+                {
+                    self.chat.set_zone(z);
+                }
+                r
+            }
+            (Some("me"), Some("vacation")) => match opt("until")
+                .or(rest(2))
+                .map(|u| parse_until(&u, app.now()))
+                .transpose()
+            {
+                Ok(until) => app.me_vacation(you, until).await,
+                Err(e) => Err(e),
+            },
+            (Some("checkin"), _) => {
+                app.checkin_command(you, None, &opt("answers").or(rest(1)).unwrap_or_default())
+                    .await
+            }
+            _ => Err(crate::app::Error::user(format!(
+                "Unknown command /{}. /help lists them.",
+                words.join(" ")
+            ))),
+        };
+        if let Some(r) = self.answer(result) {
+            self.show(&r);
+        }
+        Ok(true)
+    }
+
+    /// A form, the console way: each field asked in turn; an empty line keeps what was there.
+    async fn fill_form(
+        &self,
+        reply: Reply,
+        more: &mut dyn Iterator<Item = String>,
+    ) -> anyhow::Result<()> {
+        let Some(modal) = reply.modal else {
+            return Ok(());
+        };
+        self.chat.print(&format!(
+            "── {} ── (one line per field; empty keeps the current text)",
+            modal.title
+        ));
+        let interactive = std::io::stdin().is_terminal();
+        let mut stdin = BufReader::new(tokio::io::stdin()).lines();
+        let mut fields = Vec::new();
+        for input in &modal.inputs {
+            let current = input.value.clone().unwrap_or_default();
+            self.chat.print(&format!(
+                "{}{}:",
+                input.label,
+                if current.is_empty() {
+                    String::new()
+                } else {
+                    format!(" [{current}]")
+                }
+            ));
+            let line = match more.next() {
+                Some(l) => Some(l),
+                None if interactive => stdin.next_line().await?,
+                None => None,
+            };
+            let line = line.unwrap_or_default();
+            if !interactive {
+                self.chat.print(&format!("> {line}"));
+            }
+            let value = if line.trim().is_empty() {
+                current
+            } else {
+                line.replace("\\n", "\n")
+            };
+            fields.push((input.custom_id.clone(), value));
+        }
+        let result = self
+            .app
+            .form_submit(&self.you, &modal.custom_id, &fields)
+            .await;
+        if let Some(r) = self.answer(result) {
+            self.show(&r);
+        }
+        Ok(())
+    }
+
+    async fn move_clock(&self, spec: &str) -> anyhow::Result<()> {
+        let now = self.clock.now();
+        let target = match target_time(spec, now) {
+            Some(t) if t > now => t,
+            Some(_) => {
+                self.chat.print("The clock only moves forward.");
+                return Ok(());
+            }
+            None => {
+                self.chat
+                    .print("Try /clock +1d, +2h, +1w, +1month or 2027-01-04T09:00.");
+                return Ok(());
+            }
+        };
+        // Jump from one due moment to the next, sending as we go, so messages arrive at their own times.
+        let mut steps = 0;
+        while let Some(next) = self.planner.next_due(self.clock.now()).await? {
+            if next > target || steps > 10_000 {
+                break;
+            }
+            self.clock.set(next);
+            self.step().await?;
+            steps += 1;
+        }
+        self.clock.set(target);
+        self.step().await?;
+        self.chat
+            .print(&format!("(the clock now reads {})", self.chat.stamp()));
+        Ok(())
+    }
+
+    async fn step(&self) -> anyhow::Result<()> {
+        self.planner.tick(self.clock.now()).await?;
+        while self.worker.run_once().await?.claimed > 0 {}
+        self.peers_act().await
+    }
+
+    /// The simulated peers keep their commitments and answer their check-ins.
+    async fn peers_act(&self) -> anyhow::Result<()> {
+        for (user, message, message_id) in self.chat.take_peer_inbox() {
+            let Some((_, name, _)) = PEERS.iter().find(|(id, _, _)| *id == user) else {
+                continue;
+            };
+            let peer = actor(&user, name);
+            for b in &message.buttons {
+                match Action::parse(&b.custom_id) {
+                    Some(Action::Done { .. }) => {
+                        let done = self.app.button(&peer, &b.custom_id).await.is_ok();
+                        if done {
+                            self.chat
+                                .print(&format!("({name} published a post and pressed Done)"));
+                        }
+                    }
+                    Some(Action::Checkin { .. }) => {
+                        let text = format!(
+                            "On track, mostly. Went well: shipped the pricing experiment. Didn't: writing slipped. \
+                             Next: block Friday mornings. ({name})"
+                        );
+                        let answered = self
+                            .app
+                            .dm_message(&peer, &text, Some(&message_id))
+                            .await
+                            .is_ok();
+                        if answered {
+                            self.chat.print(&format!("({name} answered the check-in)"));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn target_time(spec: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let spec = spec.trim();
+    if let Some(rel) = spec.strip_prefix('+') {
+        let split = rel.find(|c: char| !c.is_ascii_digit())?;
+        let (n, unit) = rel.split_at(split);
+        let n: u32 = n.parse().ok()?;
+        return match unit.trim() {
+            "m" | "min" => Some(now + chrono::Duration::minutes(i64::from(n))),
+            "h" => Some(now + chrono::Duration::hours(i64::from(n))),
+            "d" => Some(now + chrono::Duration::days(i64::from(n))),
+            "w" => Some(now + chrono::Duration::weeks(i64::from(n))),
+            "month" | "months" | "mo" => now.checked_add_months(Months::new(n)),
+            "y" | "year" | "years" => now.with_year(now.year() + i32::try_from(n).ok()?),
+            _ => None,
+        };
+    }
+    parse_instant(spec).ok()
+}
+
+/// Splits `circle create name:"PM circle" extra` into words and `key:value` options (quotes group words).
+fn parse(line: &str) -> (Vec<String>, HashMap<String, String>) {
+    let mut tokens = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    for c in line.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            c if c.is_whitespace() && !quoted => {
+                if !current.is_empty() {
+                    tokens.push(std::mem::take(&mut current));
+                }
+            }
+            c => current.push(c),
+        }
+    }
+    if !current.is_empty() {
+        tokens.push(current);
+    }
+    let mut words = Vec::new();
+    let mut opts = HashMap::new();
+    for t in tokens {
+        match t.split_once(':') {
+            Some((k, v))
+                if !k.is_empty()
+                    && k.chars().all(|c| c.is_ascii_alphabetic() || c == '_')
+                    && !v.starts_with("//") =>
+            {
+                opts.insert(k.to_owned(), v.to_owned());
+            }
+            _ => words.push(t),
+        }
+    }
+    (words, opts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_options_and_quotes() {
+        let (w, o) = parse("commit add title:\"publish one post\" cadence:monthly");
+        assert_eq!(w, vec!["commit", "add"]);
+        assert_eq!(o.get("title").map(String::as_str), Some("publish one post"));
+        let (w, _) = parse("commit done https://example.com/post");
+        assert_eq!(
+            w.last().map(String::as_str),
+            Some("https://example.com/post")
+        );
+    }
+
+    #[test]
+    fn clock_targets() {
+        let now = parse_instant("2027-01-31T09:00").unwrap();
+        assert_eq!(
+            target_time("+1month", now),
+            Some(parse_instant("2027-02-28T09:00").unwrap())
+        );
+        assert_eq!(
+            target_time("+2d", now),
+            Some(parse_instant("2027-02-02T09:00").unwrap())
+        );
+        assert_eq!(
+            target_time("2027-03-01", now),
+            Some(parse_instant("2027-03-01").unwrap())
+        );
+        assert_eq!(target_time("+1fortnight", now), None);
+    }
+}

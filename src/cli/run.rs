@@ -1,0 +1,213 @@
+//! `career-circle run`: the Discord gateway, planner, worker and operator endpoint, supervised together.
+//! SIGTERM or Ctrl-C stops claiming, lets in-flight sends finish (unsent claims are released) and closes the pool.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use secrecy::ExposeSecret;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::app::App;
+use crate::chat::ChatPort;
+use crate::chat::discord::{self, Connection};
+use crate::cli::load_settings;
+use crate::clock::{Clock, SystemClock};
+use crate::ops::{self, Health};
+use crate::schedule::planner::Planner;
+use crate::schedule::worker::Worker;
+use crate::settings::Settings;
+use crate::store;
+
+pub async fn main() -> u8 {
+    let settings = match load_settings() {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    crate::telemetry::init(&settings.log);
+    let Some((token, _)) = settings.discord.token.clone() else {
+        eprintln!(
+            "error: no Discord token. Set DISCORD_TOKEN (README: \"Discord setup\"), or try the bot locally with \
+             `career-circle demo`."
+        );
+        return 1;
+    };
+    let connection = Connection {
+        token: token.expose_secret().to_owned(),
+        proxy: None,
+        register: settings.discord.register_commands,
+        dev_guild_id: settings.discord.dev_guild_id,
+        request_timeout: settings.worker.request_timeout,
+    };
+    match serve(settings, connection, shutdown_on_signal()).await {
+        Ok(()) => 0,
+        Err(e) => {
+            tracing::error!(error = ?e, "career-circle stopped on an error");
+            eprintln!("error: {e:#}");
+            1
+        }
+    }
+}
+
+/// A watch that turns true on SIGTERM or SIGINT.
+fn shutdown_on_signal() -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                    std::future::pending::<()>().await;
+                }
+            }
+        };
+        #[cfg(not(unix))]
+        let term = std::future::pending::<()>();
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term => {}
+        }
+        tracing::info!("shutting down");
+        let _ignored_if_everyone_stopped = tx.send(true);
+    });
+    rx
+}
+
+/// Runs everything until `shutdown` turns true or a part fails. Tests call this with a loopback connection.
+pub async fn serve(
+    settings: Settings,
+    connection: Connection,
+    shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let pool = store::connect(
+        settings.database_url(),
+        settings.database.max_connections,
+        settings.database.connect_timeout,
+    )
+    .await
+    .map_err(|e| {
+        anyhow::anyhow!("cannot reach the database ({e}); `career-circle doctor` helps")
+    })?;
+    let applied: std::collections::HashSet<i64> = store::applied_migrations(&pool)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    if store::MIGRATOR
+        .iter()
+        .any(|m| !applied.contains(&m.version))
+    {
+        anyhow::bail!("the database schema is not up to date; run `career-circle migrate` first");
+    }
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let app = App::new(pool.clone(), clock.clone(), settings.schedule.clone());
+    let chat: Arc<dyn ChatPort> = Arc::new(discord::chat_port::DiscordChat::new(
+        Arc::new(connection.http()?),
+        connection.request_timeout,
+    )?);
+    let gateway_connected = Arc::new(AtomicBool::new(false));
+    let metrics = ops::metrics_handle()?;
+    let health = Health {
+        pool: pool.clone(),
+        gateway_connected: gateway_connected.clone(),
+        gateway_expected: true,
+    };
+
+    // Any part ending early (an error, or the gateway giving up) stops the others: the supervisor's watch.
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut forward = shutdown.clone();
+    let stop_on_signal = stop_tx.clone();
+    tokio::spawn(async move {
+        while !*forward.borrow() {
+            if forward.changed().await.is_err() {
+                return;
+            }
+        }
+        let _ignored_if_stopped = stop_on_signal.send(true);
+    });
+
+    let mut tasks = JoinSet::new();
+    tasks.spawn(named(
+        "operator endpoint",
+        ops::serve(
+            settings.http.bind,
+            ops::router(health, metrics),
+            stop_rx.clone(),
+        ),
+    ));
+    let planner = Planner::new(pool.clone(), settings.schedule.clone());
+    tasks.spawn(named(
+        "planner",
+        plan_loop(
+            planner,
+            clock.clone(),
+            settings.schedule.tick,
+            stop_rx.clone(),
+        ),
+    ));
+    let worker = Worker::new(pool.clone(), chat, clock, settings.worker.clone());
+    let worker_stop = stop_rx.clone();
+    tasks.spawn(named("worker", async move {
+        worker.run(worker_stop).await;
+        Ok(())
+    }));
+    tasks.spawn(named(
+        "discord gateway",
+        discord::run(connection, app, gateway_connected, stop_rx.clone()),
+    ));
+
+    let mut failure = None;
+    while let Some(joined) = tasks.join_next().await {
+        let stopping = *stop_rx.borrow();
+        match joined {
+            Ok((name, Err(e))) => {
+                tracing::error!(part = name, error = ?e, "part failed; stopping");
+                failure.get_or_insert(e.context(format!("{name} failed")));
+            }
+            Ok((name, Ok(()))) if !stopping => {
+                tracing::error!(part = name, "part ended unexpectedly; stopping");
+                failure.get_or_insert(anyhow::anyhow!("{name} ended unexpectedly"));
+            }
+            Ok(_) => {}
+            Err(e) => {
+                failure.get_or_insert(anyhow::anyhow!("a task panicked: {e}"));
+            }
+        }
+        let _ignored_if_stopped = stop_tx.send(true);
+    }
+    pool.close().await;
+    tracing::info!("stopped");
+    failure.map_or(Ok(()), Err)
+}
+
+async fn named(
+    name: &'static str,
+    fut: impl std::future::Future<Output = anyhow::Result<()>>,
+) -> (&'static str, anyhow::Result<()>) {
+    (name, fut.await)
+}
+
+async fn plan_loop(
+    planner: Planner,
+    clock: Arc<dyn Clock>,
+    tick: Duration,
+    mut stop: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    while !*stop.borrow() {
+        if let Err(e) = planner.tick(clock.now()).await {
+            // The watermark did not move, so the next tick covers the same window again: nothing is lost.
+            tracing::error!(error = ?e, "planner tick failed; will retry");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(tick) => {}
+            _ = stop.changed() => {}
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,251 @@
+//! `career-circle simulate`: the real planner and worker on a virtual clock, against a scratch database, with a
+//! recording chat. One JSON line per message sent, in send order, and nothing else on stdout.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+
+use crate::chat::recording::RecordingChat;
+use crate::cli::load_settings;
+use crate::cli::scratch::ScratchDb;
+use crate::clock::ManualClock;
+use crate::domain::delivery::DeliveryKind;
+use crate::domain::recurrence::CronSchedule;
+use crate::domain::zone::Zone;
+use crate::schedule::planner::Planner;
+use crate::schedule::worker::Worker;
+use crate::settings::Settings;
+use crate::store::{circles, commitments};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// First day (YYYY-MM-DD or YYYY-MM-DDTHH:MM, UTC).
+    #[arg(long, value_parser = parse_instant)]
+    pub from: DateTime<Utc>,
+    /// Last day, inclusive (YYYY-MM-DD or YYYY-MM-DDTHH:MM, UTC).
+    #[arg(long, value_parser = parse_instant)]
+    pub to: DateTime<Utc>,
+    /// The circle's time zone (IANA name).
+    #[arg(long, default_value = "UTC", value_parser = parse_zone)]
+    pub zone: Zone,
+    /// A member's time zone; repeat for more members (member i gets the i-th). Default: one member in the
+    /// circle's zone.
+    #[arg(long = "member", value_parser = parse_zone)]
+    pub members: Vec<Zone>,
+    /// Override a schedule: KIND=CRON with 5-field cron, e.g. monthly_nudge="30 2 * * *". Repeatable.
+    #[arg(long = "schedule", value_parser = parse_schedule)]
+    pub schedules: Vec<(DeliveryKind, CronSchedule)>,
+    /// A span when the bot is not running: FROM..TO (dates or date-times, UTC). Repeatable.
+    #[arg(long = "down", value_parser = parse_span)]
+    pub down: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+    /// Minutes between planner ticks.
+    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u32).range(1..=1440))]
+    pub tick: u32,
+}
+
+pub fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
+    let text = text.trim();
+    if let Ok(d) = DateTime::parse_from_rfc3339(text) {
+        return Ok(d.with_timezone(&Utc));
+    }
+    for format in ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"] {
+        if let Ok(n) = NaiveDateTime::parse_from_str(text, format) {
+            return Ok(n.and_utc());
+        }
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|n| n.and_utc())
+        .ok_or_else(|| format!("\"{text}\" is not a date like 2027-01-31 or 2027-01-31T09:00"))
+}
+
+fn parse_zone(text: &str) -> Result<Zone, String> {
+    Zone::parse(text).map_err(|e| e.to_string())
+}
+
+fn parse_schedule(text: &str) -> Result<(DeliveryKind, CronSchedule), String> {
+    let (kind, cron) = text
+        .split_once('=')
+        .ok_or("expected KIND=CRON, e.g. monthly_nudge=\"0 9 1 * *\"")?;
+    let kind: DeliveryKind = kind
+        .parse()
+        .map_err(|e: crate::domain::delivery::UnknownKind| e.to_string())?;
+    if kind.follows().is_some() || kind == DeliveryKind::OrganiserAlert {
+        return Err(format!(
+            "{kind} follows another schedule and cannot be set on its own"
+        ));
+    }
+    Ok((kind, CronSchedule::parse(cron).map_err(|e| e.to_string())?))
+}
+
+fn parse_span(text: &str) -> Result<(DateTime<Utc>, DateTime<Utc>), String> {
+    let (a, b) = text
+        .split_once("..")
+        .ok_or("expected FROM..TO, e.g. 2027-03-01..2027-03-04")?;
+    let (a, b) = (parse_instant(a)?, parse_instant(b)?);
+    if b <= a {
+        return Err(format!("the span {text} ends before it starts"));
+    }
+    Ok((a, b))
+}
+
+pub async fn main(args: Args) -> u8 {
+    if args.to < args.from {
+        eprintln!("error: --to is before --from");
+        return 2;
+    }
+    let settings = match load_settings() {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    crate::telemetry::init(&settings.log);
+    match simulate(&settings, &args).await {
+        Ok(lines) => {
+            for line in lines {
+                println!("{line}");
+            }
+            0
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            1
+        }
+    }
+}
+
+/// Runs the simulation and returns the JSON lines (one per message sent).
+pub async fn simulate(settings: &Settings, args: &Args) -> anyhow::Result<Vec<String>> {
+    let scratch = ScratchDb::create(settings.database_url(), "cc_simulate").await?;
+    let result = run_in(&scratch, settings, args).await;
+    if let Err(e) = scratch.drop().await {
+        tracing::warn!(error = %e, "could not drop the scratch database");
+    }
+    result
+}
+
+async fn run_in(
+    scratch: &ScratchDb,
+    settings: &Settings,
+    args: &Args,
+) -> anyhow::Result<Vec<String>> {
+    let pool = scratch.pool.clone();
+    let clock = Arc::new(ManualClock::new(args.from));
+    let chat = Arc::new(RecordingChat::new());
+    let zones: Vec<Zone> = if args.members.is_empty() {
+        vec![args.zone]
+    } else {
+        args.members.clone()
+    };
+
+    // Seed one circle whose members each keep the classic monthly writing commitment.
+    let mut tx = pool.begin().await?;
+    let server = circles::ensure_server(&mut tx, "console", "simulation").await?;
+    let circle = circles::create_circle(
+        &mut tx,
+        server,
+        "Simulated circle",
+        "home",
+        args.zone.name(),
+        args.from,
+    )
+    .await?
+    .context("creating the simulated circle")?;
+    let mut member_ids = Vec::new();
+    for (i, zone) in zones.iter().enumerate() {
+        let m = circles::ensure_member(
+            &mut tx,
+            server,
+            &format!("member-{i}"),
+            &format!("Member {i}"),
+            args.from,
+        )
+        .await?;
+        circles::join(
+            &mut tx,
+            circle.id,
+            m.id,
+            if i == 0 { "organiser" } else { "member" },
+            args.from,
+        )
+        .await?;
+        member_ids.push((m.id, *zone));
+    }
+    tx.commit().await?;
+    for (id, zone) in &member_ids {
+        circles::set_member_zone(&pool, *id, zone.name()).await?;
+        commitments::add(
+            &pool,
+            *id,
+            "publish one post",
+            "monthly",
+            args.from.date_naive(),
+            args.from,
+        )
+        .await?;
+    }
+    for (kind, cron) in &args.schedules {
+        circles::set_recurrence(
+            &pool,
+            circle.id,
+            kind.as_str(),
+            cron.to_cron_text(),
+            args.from,
+        )
+        .await?;
+    }
+
+    let planner = Planner::new(pool.clone(), settings.schedule.clone());
+    let mut worker_settings = settings.worker.clone();
+    // Virtual time: no reason to pace sends in real seconds.
+    worker_settings.global_rate = 100_000;
+    worker_settings.channel_rate = 100_000;
+    let worker = Worker::new(pool.clone(), chat.clone(), clock.clone(), worker_settings);
+
+    let step = chrono::Duration::minutes(i64::from(args.tick));
+    let mut now = args.from;
+    let mut lines = Vec::new();
+    let mut printed = std::collections::HashSet::new();
+    while now <= args.to {
+        clock.set(now);
+        let down = args.down.iter().any(|(a, b)| *a <= now && now < *b);
+        if !down {
+            planner.tick(now).await?;
+            while worker.run_once().await?.claimed > 0 {}
+            for d in crate::store::deliveries::for_circle(&pool, circle.id).await? {
+                if d.status != "sent" || !printed.insert(d.id) {
+                    continue;
+                }
+                let index = member_ids
+                    .iter()
+                    .position(|(id, _)| Some(*id) == d.member_id);
+                let zone = index.map(|i| member_ids[i].1).unwrap_or(args.zone);
+                let local = d.due_at.with_timezone(&zone.tz());
+                lines.push((
+                    d.sent_at.unwrap_or(now),
+                    d.id,
+                    serde_json::json!({
+                        "kind": d.kind,
+                        "member": index,
+                        "period": d.period,
+                        "local": local.to_rfc3339(),
+                        "utc": d.due_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    })
+                    .to_string(),
+                ));
+            }
+        }
+        now += step;
+    }
+    lines.sort_by_key(|(sent, id, _)| (*sent, *id));
+    // The recording chat must have seen exactly the messages the outbox says were sent.
+
+    anyhow::ensure!(
+        chat.sent().len() == lines.len(),
+        "chat saw {} messages, outbox {}",
+        chat.sent().len(),
+        lines.len()
+    );
+    Ok(lines.into_iter().map(|(_, _, l)| l).collect())
+}
