@@ -1,0 +1,86 @@
+//! The local demo, driven by a script: a year of the circle as the person at the terminal sees it.
+
+use std::process::Command;
+
+#[test]
+fn a_scripted_year_shows_nudges_checkins_and_replies() {
+    let url = std::env::var("DATABASE_URL").expect("scripts/test sets DATABASE_URL");
+    let out = Command::new(env!("CARGO_BIN_EXE_career-circle"))
+        .args([
+            "demo",
+            "--script",
+            "tests/fixtures/demo-year.txt",
+            "--start",
+            "2026-12-31T12:00",
+            "--zone",
+            "Europe/London",
+        ])
+        .env("DATABASE_URL", url)
+        .env("CAREER_CIRCLE_CONFIG", "/nonexistent/local.toml")
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stderr.trim().is_empty(),
+        "the demo's terminal is not interrupted by logs: {stderr}"
+    );
+
+    let dms: Vec<&str> = stdout
+        .split("── ")
+        .filter(|block| block.starts_with("DM from career-circle"))
+        .collect();
+    let nudges: Vec<&&str> = dms
+        .iter()
+        .filter(|b| b.contains("time for your monthly writing"))
+        .collect();
+    assert_eq!(nudges.len(), 12, "one nudge per month of 2027:\n{stdout}");
+    for (i, month) in [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ]
+    .iter()
+    .enumerate()
+    {
+        assert!(
+            nudges[i].contains(&format!("it's {month} 2027")),
+            "nudge {i}: {}",
+            nudges[i]
+        );
+        assert!(
+            nudges[i].contains("09:00 GMT") || nudges[i].contains("09:00 BST"),
+            "09:00 local: {}",
+            nudges[i]
+        );
+    }
+    let prompts = dms
+        .iter()
+        .filter(|b| b.contains("check-in time for"))
+        .count();
+    assert_eq!(prompts, 4, "one check-in prompt a quarter");
+    assert!(stdout.contains("Stored your Q1 2027 check-in for **Demo circle**"));
+    assert!(stdout.contains("Stored your Q2 2027 check-in"));
+    assert!(
+        stdout.contains("Nice work! **publish one post** is done for February 2027."),
+        "done by DM reply"
+    );
+    assert!(stdout.contains("Saved version 1 of your career spec"));
+    assert!(
+        stdout.contains("**Grace's career spec**"),
+        "a circle-mate's shared spec"
+    );
+    assert!(stdout.contains("(Ada answered the check-in)"));
+    assert!(stdout.contains("annual deep dive"));
+}
