@@ -17,7 +17,6 @@ CREATE TABLE circles (
     paused              BOOLEAN NOT NULL DEFAULT false,
     -- NULL with paused = true means "paused until an organiser resumes".
     paused_until        TIMESTAMPTZ,
-    checkin_window_days INTEGER NOT NULL DEFAULT 7 CHECK (checkin_window_days BETWEEN 1 AND 60),
     review_window_days  INTEGER NOT NULL DEFAULT 14 CHECK (review_window_days BETWEEN 1 AND 90),
     created_at          TIMESTAMPTZ NOT NULL DEFAULT now()
 );

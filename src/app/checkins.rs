@@ -172,3 +172,109 @@ impl App {
         }
     }
 }
+
+impl App {
+    /// A check-in: one's own always; a circle-mate's only if they share their spec with the circle.
+    pub async fn checkin_show(
+        &self,
+        actor: &Actor,
+        other_user_id: Option<&str>,
+        quarter: Option<&str>,
+    ) -> Result<Reply> {
+        let me = self.member(actor).await?;
+        let owner = match other_user_id.filter(|id| *id != actor.user_id) {
+            None => me.clone(),
+            Some(id) => circles_store::find_member(&self.pool, me.server_id, id)
+                .await?
+                .ok_or_else(|| Error::user("That member hasn't used career-circle here."))?,
+        };
+        let zone = self.zone_of(&owner).await?;
+        let period = match quarter.map(str::trim).filter(|q| !q.is_empty()) {
+            Some(q) => match Period::parse_user(q).map_err(|e| Error::user(e.to_string()))? {
+                p @ Period::Quarter { .. } => p,
+                _ => return Err(Error::user("Name a quarter, like Q1 2027.")),
+            },
+            None => Period::containing_quarter(local_date(self.now(), zone)),
+        };
+        let mine = circles_store::circles_of_member(&self.pool, me.id).await?;
+        let theirs = circles_store::circles_of_member(&self.pool, owner.id).await?;
+        let shared_circles: Vec<i64> = theirs
+            .iter()
+            .filter(|(c, _)| mine.iter().any(|(d, _)| d.id == c.id))
+            .map(|(c, _)| c.id)
+            .collect();
+        let visible = owner.id == me.id
+            || crate::store::specs::current(&self.pool, owner.id)
+                .await?
+                .is_some_and(|s| s.visibility == "circle");
+        let not_shared = || {
+            Error::user(format!(
+                "{} hasn't shared a check-in for {}.",
+                owner.display_name,
+                period.label()
+            ))
+        };
+        if !visible {
+            return Err(not_shared());
+        }
+        let all = store::of_member(&self.pool, owner.id).await?;
+        let found = all
+            .iter()
+            .find(|c| {
+                c.period == period.key()
+                    && (owner.id == me.id || shared_circles.contains(&c.circle_id))
+            })
+            .ok_or_else(|| {
+                if owner.id == me.id {
+                    Error::user(format!(
+                        "You haven't checked in for {} yet.",
+                        period.label()
+                    ))
+                } else {
+                    not_shared()
+                }
+            })?;
+        let edits = store::revisions(&self.pool, found.id).await?.len();
+        Ok(Reply::private(crate::schedule::render::truncate(
+            &format!(
+                "**{}**, {} check-in (written {}{}):\n{}",
+                owner.display_name,
+                period.label(),
+                found.submitted_at.format("%Y-%m-%d"),
+                if edits > 0 {
+                    format!(", edited {edits} time(s)")
+                } else {
+                    String::new()
+                },
+                Answers::from_json(&found.answers).render()
+            ),
+            crate::app::MESSAGE_MAX,
+        )))
+    }
+
+    pub async fn checkin_history(&self, actor: &Actor) -> Result<Reply> {
+        let me = self.member(actor).await?;
+        let all = store::of_member(&self.pool, me.id).await?;
+        if all.is_empty() {
+            return Ok(Reply::private(
+                "No check-ins yet. The next prompt arrives on the first Monday of the quarter.",
+            ));
+        }
+        let mut text = String::from("Your check-ins:\n");
+        for c in all.iter().take(20) {
+            let label = Period::parse_key(&c.period)
+                .map(|p| p.label())
+                .unwrap_or_else(|_| c.period.clone());
+            let first = Answers::from_json(&c.answers)
+                .fields
+                .first()
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default();
+            text.push_str(&format!(
+                "• {label}: {}\n",
+                crate::schedule::render::truncate(&first, 120)
+            ));
+        }
+        Ok(Reply::private(text))
+    }
+}

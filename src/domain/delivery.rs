@@ -15,6 +15,12 @@ pub enum DeliveryKind {
     CheckinReminder,
     /// January: "Do I still want this?"
     DeepDive,
+    /// The check-in window closed: open the circle's review thread.
+    ReviewOpen,
+    /// Halfway through the review: nudge reviewers who have not written yet.
+    ReviewMidway,
+    /// The review window closed: post the summary and archive the thread.
+    ReviewClose,
     /// A member could not be reached (DMs closed, missing permissions): the organisers hear of it once a quarter.
     OrganiserAlert,
 }
@@ -43,16 +49,30 @@ impl DeliveryKind {
             Self::CheckinPrompt => "checkin_prompt",
             Self::CheckinReminder => "checkin_reminder",
             Self::DeepDive => "deep_dive",
+            Self::ReviewOpen => "review_open",
+            Self::ReviewMidway => "review_midway",
+            Self::ReviewClose => "review_close",
             Self::OrganiserAlert => "organiser_alert",
         }
+    }
+
+    /// Circle-wide kinds go to the circle's home channel, keyed without a member, timed in the circle's zone.
+    pub fn is_circle_wide(self) -> bool {
+        matches!(
+            self,
+            Self::ReviewOpen | Self::ReviewMidway | Self::ReviewClose
+        )
     }
 
     pub fn period_unit(self) -> PeriodUnit {
         match self {
             Self::MonthlyNudge | Self::NudgeReminder => PeriodUnit::Month,
-            Self::CheckinPrompt | Self::CheckinReminder | Self::OrganiserAlert => {
-                PeriodUnit::Quarter
-            }
+            Self::CheckinPrompt
+            | Self::CheckinReminder
+            | Self::OrganiserAlert
+            | Self::ReviewOpen
+            | Self::ReviewMidway
+            | Self::ReviewClose => PeriodUnit::Quarter,
             Self::DeepDive => PeriodUnit::Year,
         }
     }
@@ -60,7 +80,7 @@ impl DeliveryKind {
     /// Kinds that follow another kind's occurrence by a fixed time rather than having their own schedule.
     pub fn follows(self) -> Option<DeliveryKind> {
         match self {
-            Self::CheckinReminder => Some(Self::CheckinPrompt),
+            Self::CheckinReminder | Self::ReviewOpen => Some(Self::CheckinPrompt),
             _ => None,
         }
     }
@@ -73,6 +93,9 @@ impl DeliveryKind {
             Self::CheckinPrompt => "quarterly check-in prompt",
             Self::CheckinReminder => "check-in reminder",
             Self::DeepDive => "annual deep dive",
+            Self::ReviewOpen => "review thread opening",
+            Self::ReviewMidway => "review midway nudge",
+            Self::ReviewClose => "review summary",
             Self::OrganiserAlert => "organiser alert",
         }
     }
@@ -101,6 +124,9 @@ impl FromStr for DeliveryKind {
             Self::CheckinPrompt,
             Self::CheckinReminder,
             Self::DeepDive,
+            Self::ReviewOpen,
+            Self::ReviewMidway,
+            Self::ReviewClose,
             Self::OrganiserAlert,
         ]
         .into_iter()

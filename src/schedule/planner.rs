@@ -46,7 +46,11 @@ impl Planner {
             DeliveryKind::NudgeReminder => Some(&self.schedule.nudge_reminder),
             DeliveryKind::CheckinPrompt => Some(&self.schedule.checkin_prompt),
             DeliveryKind::DeepDive => Some(&self.schedule.deep_dive),
-            DeliveryKind::CheckinReminder | DeliveryKind::OrganiserAlert => None,
+            DeliveryKind::CheckinReminder
+            | DeliveryKind::OrganiserAlert
+            | DeliveryKind::ReviewOpen
+            | DeliveryKind::ReviewMidway
+            | DeliveryKind::ReviewClose => None,
         }
     }
 
@@ -147,6 +151,52 @@ impl Planner {
             .await
             .context("inserting deliveries")?;
         report.statements += u32::from(!occ.is_empty());
+
+        // Circle-wide: the review thread opens when the check-in window closes, in the circle's zone.
+        let prompt = DeliveryKind::CheckinPrompt;
+        let prompt_default = self.schedule.checkin_prompt.to_cron_text().to_owned();
+        let pairs = sql::circle_schedule_zones(
+            &self.pool,
+            &[prompt.as_str().to_owned()],
+            std::slice::from_ref(&prompt_default),
+        )
+        .await
+        .context("listing circle schedules")?;
+        report.statements += 1;
+        let mut circle_occ = Occurrences::default();
+        let offset = self.schedule.checkin_window;
+        let offset_c = to_chrono(offset);
+        for pair in &pairs {
+            let (Ok(schedule), Ok(zone)) =
+                (CronSchedule::parse(&pair.cron), Zone::parse(&pair.zone))
+            else {
+                tracing::warn!(cron = %pair.cron, zone = %pair.zone, "skipping a circle schedule that no longer parses");
+                continue;
+            };
+            for o in schedule.occurrences(zone, from - offset_c, now - offset_c) {
+                let at = shift(o.local, o.at, offset, zone);
+                if at <= from || at > now {
+                    continue;
+                }
+                let kind = DeliveryKind::ReviewOpen;
+                let period = period_key(kind.period_unit(), o.local.date());
+                circle_occ.push(
+                    kind.as_str(),
+                    prompt.as_str(),
+                    &prompt_default,
+                    &pair.cron,
+                    &pair.zone,
+                    period,
+                    at,
+                    at <= stale_before,
+                );
+            }
+        }
+        report.occurrences += circle_occ.len();
+        report.inserted += sql::insert_circle_deliveries(&self.pool, &circle_occ, now)
+            .await
+            .context("inserting circle deliveries")?;
+        report.statements += u32::from(!circle_occ.is_empty());
         sql::advance_planned_until(&self.pool, now)
             .await
             .context("advancing the planner watermark")?;
@@ -164,6 +214,7 @@ impl Planner {
     fn offset_of(&self, kind: DeliveryKind) -> Duration {
         match kind {
             DeliveryKind::CheckinReminder => self.schedule.checkin_reminder_after,
+            DeliveryKind::ReviewOpen => self.schedule.checkin_window,
             _ => Duration::ZERO,
         }
     }
@@ -210,7 +261,9 @@ impl Planner {
             .filter_map(|k| self.default_cron(*k).map(|c| c.to_cron_text().to_owned()))
             .collect();
         let pairs = sql::schedule_zones(&self.pool, &kind_names, &defaults).await?;
-        let mut best: Option<DateTime<Utc>> = None;
+        // Follow-ups already in the outbox (a review's midway nudge and close) count too.
+        let mut best: Option<DateTime<Utc>> =
+            crate::store::deliveries::next_pending_after(&self.pool, after).await?;
         for pair in pairs {
             let (Ok(schedule), Ok(zone), Ok(kind)) = (
                 CronSchedule::parse(&pair.cron),

@@ -211,6 +211,10 @@ pub async fn render(pool: &PgPool, d: &Claimed, now: DateTime<Utc>) -> anyhow::R
             text.push_str("Update the vision and roadmap with `/spec edit` if it has moved.");
             ChatMessage::text(text)
         }
+        DeliveryKind::ReviewOpen | DeliveryKind::ReviewMidway | DeliveryKind::ReviewClose => {
+            // The worker hands circle-wide kinds to schedule::review; reaching here is a routing bug.
+            anyhow::bail!("{kind} is not rendered as a single message")
+        }
         DeliveryKind::OrganiserAlert => {
             let organisers: Vec<_> = circles::members_of_circle(pool, circle.id)
                 .await?

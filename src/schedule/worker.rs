@@ -15,10 +15,12 @@ use tokio::sync::watch;
 
 use crate::chat::{ChatError, ChatPort, Destination};
 use crate::clock::Clock;
+use crate::domain::delivery::DeliveryKind;
 use crate::domain::period::{Period, local_date};
 use crate::domain::zone::Zone;
 use crate::schedule::planner::to_chrono;
 use crate::schedule::render::{Rendered, render};
+use crate::schedule::review::{self, Step, StepError};
 use crate::settings::WorkerSettings;
 use crate::store::circles;
 use crate::store::deliveries::{self as outbox, Claimed};
@@ -114,6 +116,12 @@ impl Worker {
 
     async fn process(&self, d: &Claimed, outcome: &mut Outcome) -> anyhow::Result<()> {
         let now = self.clock.now();
+        if d.kind
+            .parse::<DeliveryKind>()
+            .is_ok_and(DeliveryKind::is_circle_wide)
+        {
+            return self.review_step(d, now, outcome).await;
+        }
         let rendered = match render(&self.pool, d, now).await {
             Ok(r) => r,
             Err(error) => {
@@ -171,6 +179,43 @@ impl Worker {
             );
         }
         Ok(())
+    }
+
+    async fn review_step(
+        &self,
+        d: &Claimed,
+        now: chrono::DateTime<chrono::Utc>,
+        outcome: &mut Outcome,
+    ) -> anyhow::Result<()> {
+        match review::run(&self.pool, self.chat.as_ref(), d, now).await {
+            Ok(Step::Posted(posted)) => {
+                if outbox::mark_sent(
+                    &self.pool,
+                    d.id,
+                    &self.id,
+                    self.clock.now(),
+                    &posted.channel_id,
+                    &posted.message_id,
+                )
+                .await?
+                {
+                    count(&d.kind, "sent");
+                    outcome.sent += 1;
+                }
+                Ok(())
+            }
+            Ok(Step::Skip(reason)) => {
+                outbox::mark_final(&self.pool, d.id, &self.id, "skipped", &reason).await?;
+                count(&d.kind, "skipped");
+                outcome.skipped += 1;
+                Ok(())
+            }
+            Err(StepError::Chat(error)) => self.failed_send(d, &error, outcome).await,
+            Err(StepError::Other(error)) => {
+                tracing::error!(delivery = d.id, error = ?error, "review step failed");
+                self.retry(d, &format!("{error:#}"), true, outcome).await
+            }
+        }
     }
 
     async fn failed_send(

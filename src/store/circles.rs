@@ -12,7 +12,6 @@ pub struct Circle {
     pub zone: String,
     pub paused: bool,
     pub paused_until: Option<DateTime<Utc>>,
-    pub checkin_window_days: i32,
     pub review_window_days: i32,
 }
 
@@ -170,8 +169,7 @@ pub async fn create_circle(
         Circle,
         "INSERT INTO circles (server_id, name, home_channel_id, zone, created_at) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT DO NOTHING
-         RETURNING id, server_id, name, home_channel_id, zone, paused, paused_until, checkin_window_days,
-                   review_window_days",
+         RETURNING id, server_id, name, home_channel_id, zone, paused, paused_until, review_window_days",
         server_id,
         name,
         home_channel_id,
@@ -185,8 +183,7 @@ pub async fn create_circle(
 pub async fn circles_of_server(pool: &PgPool, server_id: i64) -> sqlx::Result<Vec<Circle>> {
     sqlx::query_as!(
         Circle,
-        "SELECT id, server_id, name, home_channel_id, zone, paused, paused_until, checkin_window_days,
-                review_window_days
+        "SELECT id, server_id, name, home_channel_id, zone, paused, paused_until, review_window_days
          FROM circles WHERE server_id = $1 ORDER BY lower(name)",
         server_id,
     )
@@ -197,8 +194,7 @@ pub async fn circles_of_server(pool: &PgPool, server_id: i64) -> sqlx::Result<Ve
 pub async fn circle_by_id(pool: &PgPool, circle_id: i64) -> sqlx::Result<Option<Circle>> {
     sqlx::query_as!(
         Circle,
-        "SELECT id, server_id, name, home_channel_id, zone, paused, paused_until, checkin_window_days,
-                review_window_days
+        "SELECT id, server_id, name, home_channel_id, zone, paused, paused_until, review_window_days
          FROM circles WHERE id = $1",
         circle_id,
     )
@@ -213,7 +209,7 @@ pub async fn circles_of_member(
 ) -> sqlx::Result<Vec<(Circle, String)>> {
     let rows = sqlx::query!(
         "SELECT c.id, c.server_id, c.name, c.home_channel_id, c.zone, c.paused, c.paused_until,
-                c.checkin_window_days, c.review_window_days, ms.role
+                c.review_window_days, ms.role
          FROM circles c JOIN memberships ms ON ms.circle_id = c.id
          WHERE ms.member_id = $1 ORDER BY ms.joined_at, c.id",
         member_id,
@@ -232,7 +228,6 @@ pub async fn circles_of_member(
                     zone: r.zone,
                     paused: r.paused,
                     paused_until: r.paused_until,
-                    checkin_window_days: r.checkin_window_days,
                     review_window_days: r.review_window_days,
                 },
                 r.role,
@@ -350,4 +345,22 @@ pub async fn recurrences(pool: &PgPool, circle_id: i64) -> sqlx::Result<Vec<(Str
     .fetch_all(pool)
     .await?;
     Ok(rows.into_iter().map(|r| (r.kind, r.cron)).collect())
+}
+
+/// Removes every member record of a platform user, on every server; the foreign keys cascade to everything they
+/// wrote or were sent (specs, commitments, wins, check-ins, feedback, deliveries). Returns the records removed.
+pub async fn delete_user(
+    pool: &PgPool,
+    platform: &str,
+    platform_user_id: &str,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query!(
+        "DELETE FROM members m USING servers s
+         WHERE s.id = m.server_id AND s.platform = $1 AND m.platform_user_id = $2",
+        platform,
+        platform_user_id,
+    )
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
 }

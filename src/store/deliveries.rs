@@ -244,3 +244,16 @@ pub async fn sent_prompts(
     .fetch_all(pool)
     .await
 }
+
+/// The earliest pending delivery due after `after` (the demo's clock jumps to it).
+pub async fn next_pending_after(
+    pool: &PgPool,
+    after: DateTime<Utc>,
+) -> sqlx::Result<Option<DateTime<Utc>>> {
+    sqlx::query_scalar!(
+        r#"SELECT min(next_attempt_at) AS "next" FROM deliveries WHERE status = 'pending' AND next_attempt_at > $1"#,
+        after
+    )
+    .fetch_one(pool)
+    .await
+}

@@ -166,3 +166,95 @@ pub async fn insert_deliveries(
     .await?;
     Ok(done.rows_affected())
 }
+
+/// The distinct (schedule, circle zone) pairs, for circle-wide kinds timed in the circle's own zone.
+pub async fn circle_schedule_zones(
+    pool: &PgPool,
+    cron_kinds: &[String],
+    default_crons: &[String],
+) -> sqlx::Result<Vec<ScheduleZone>> {
+    let rows = sqlx::query!(
+        r#"SELECT DISTINCT k.kind AS "cron_kind!", COALESCE(r.cron, k.default_cron) AS "cron!", c.zone AS "zone!"
+           FROM circles c
+           CROSS JOIN unnest($1::text[], $2::text[]) AS k(kind, default_cron)
+           LEFT JOIN circle_recurrences r ON r.circle_id = c.id AND r.kind = k.kind
+           WHERE EXISTS (SELECT 1 FROM memberships ms WHERE ms.circle_id = c.id)"#,
+        cron_kinds,
+        default_crons,
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ScheduleZone {
+            cron_kind: r.cron_kind,
+            cron: r.cron,
+            zone: r.zone,
+        })
+        .collect())
+}
+
+/// Circle-wide deliveries (no member) for every circle on the occurrence's schedule and zone.
+pub async fn insert_circle_deliveries(
+    pool: &PgPool,
+    occ: &Occurrences,
+    now: DateTime<Utc>,
+) -> sqlx::Result<u64> {
+    if occ.is_empty() {
+        return Ok(0);
+    }
+    let done = sqlx::query!(
+        r#"INSERT INTO deliveries (kind, circle_id, member_id, period, due_at, status, skip_reason, next_attempt_at, created_at)
+           SELECT o.kind, c.id, NULL, o.period, o.due_at,
+                  CASE WHEN o.stale THEN 'skipped'
+                       WHEN c.paused AND (c.paused_until IS NULL OR c.paused_until > o.due_at) THEN 'skipped'
+                       ELSE 'pending' END,
+                  CASE WHEN o.stale THEN 'missed while the bot was down, older than the grace window'
+                       WHEN c.paused AND (c.paused_until IS NULL OR c.paused_until > o.due_at) THEN 'circle paused' END,
+                  o.due_at, $9
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                       $7::timestamptz[], $8::bool[])
+                AS o(kind, cron_kind, default_cron, cron, zone, period, due_at, stale)
+           JOIN circles c ON c.zone = o.zone AND c.created_at <= o.due_at
+           LEFT JOIN circle_recurrences r ON r.circle_id = c.id AND r.kind = o.cron_kind
+           WHERE COALESCE(r.cron, o.default_cron) = o.cron
+             AND EXISTS (SELECT 1 FROM memberships ms WHERE ms.circle_id = c.id)
+           ON CONFLICT ON CONSTRAINT deliveries_natural_key DO NOTHING"#,
+        &occ.kind,
+        &occ.cron_kind,
+        &occ.default_cron,
+        &occ.cron,
+        &occ.zone,
+        &occ.period,
+        &occ.due_at,
+        &occ.stale,
+        now,
+    )
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Schedules a circle's follow-up (a review's midway nudge and close) at an instant computed by the caller.
+pub async fn schedule_circle_delivery(
+    pool: &PgPool,
+    kind: &str,
+    circle_id: i64,
+    period: &str,
+    due_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "INSERT INTO deliveries (kind, circle_id, member_id, period, due_at, next_attempt_at, created_at)
+         VALUES ($1, $2, NULL, $3, $4, $4, $5)
+         ON CONFLICT ON CONSTRAINT deliveries_natural_key DO NOTHING",
+        kind,
+        circle_id,
+        period,
+        due_at,
+        now,
+    )
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -1,0 +1,254 @@
+//! Review threads: one per circle and quarter, the bot's post per member, reviewer assignments, peer feedback.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewThread {
+    pub id: i64,
+    pub circle_id: i64,
+    pub period: String,
+    pub thread_channel_id: Option<String>,
+    pub opened_at: DateTime<Utc>,
+    pub closes_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// Finds or creates the circle's thread row for a quarter. UNIQUE (circle, period) makes it one row however
+/// many workers or organisers race to open it; `created` tells the one that made it.
+pub async fn open_row(
+    pool: &PgPool,
+    circle_id: i64,
+    period: &str,
+    opened_at: DateTime<Utc>,
+    closes_at: DateTime<Utc>,
+) -> sqlx::Result<(ReviewThread, bool)> {
+    let row = sqlx::query!(
+        r#"INSERT INTO review_threads (circle_id, period, opened_at, closes_at) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (circle_id, period) DO UPDATE SET circle_id = EXCLUDED.circle_id
+           RETURNING id, circle_id, period, thread_channel_id, opened_at, closes_at, closed_at,
+                     (xmax = 0) AS "created!""#,
+        circle_id,
+        period,
+        opened_at,
+        closes_at,
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok((
+        ReviewThread {
+            id: row.id,
+            circle_id: row.circle_id,
+            period: row.period,
+            thread_channel_id: row.thread_channel_id,
+            opened_at: row.opened_at,
+            closes_at: row.closes_at,
+            closed_at: row.closed_at,
+        },
+        row.created,
+    ))
+}
+
+pub async fn set_channel(pool: &PgPool, id: i64, channel_id: &str) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE review_threads SET thread_channel_id = $2 WHERE id = $1",
+        id,
+        channel_id
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn find(
+    pool: &PgPool,
+    circle_id: i64,
+    period: &str,
+) -> sqlx::Result<Option<ReviewThread>> {
+    sqlx::query_as!(
+        ReviewThread,
+        "SELECT id, circle_id, period, thread_channel_id, opened_at, closes_at, closed_at FROM review_threads
+         WHERE circle_id = $1 AND period = $2",
+        circle_id,
+        period,
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn by_channel(pool: &PgPool, channel_id: &str) -> sqlx::Result<Option<ReviewThread>> {
+    sqlx::query_as!(
+        ReviewThread,
+        "SELECT id, circle_id, period, thread_channel_id, opened_at, closes_at, closed_at FROM review_threads
+         WHERE thread_channel_id = $1",
+        channel_id,
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn close(pool: &PgPool, id: i64, at: DateTime<Utc>) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE review_threads SET closed_at = $2 WHERE id = $1 AND closed_at IS NULL",
+        id,
+        at
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn record_post(
+    pool: &PgPool,
+    thread_id: i64,
+    member_id: i64,
+    message_id: &str,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "INSERT INTO review_posts (review_thread_id, member_id, message_id) VALUES ($1, $2, $3)
+         ON CONFLICT DO NOTHING",
+        thread_id,
+        member_id,
+        message_id,
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// (member, message) of every post in a thread.
+pub async fn posts(pool: &PgPool, thread_id: i64) -> sqlx::Result<Vec<(i64, String)>> {
+    let rows = sqlx::query!(
+        "SELECT member_id, message_id FROM review_posts WHERE review_thread_id = $1",
+        thread_id
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.member_id, r.message_id))
+        .collect())
+}
+
+pub async fn save_assignments(
+    pool: &PgPool,
+    thread_id: i64,
+    pairs: &[(i64, i64)],
+) -> sqlx::Result<()> {
+    let reviewers: Vec<i64> = pairs.iter().map(|p| p.0).collect();
+    let reviewees: Vec<i64> = pairs.iter().map(|p| p.1).collect();
+    sqlx::query!(
+        "INSERT INTO review_assignments (review_thread_id, reviewer_id, reviewee_id)
+         SELECT $1, r, e FROM unnest($2::bigint[], $3::bigint[]) AS p(r, e)
+         ON CONFLICT DO NOTHING",
+        thread_id,
+        &reviewers,
+        &reviewees,
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// (reviewer, reviewee) pairs of a thread.
+pub async fn assignments(pool: &PgPool, thread_id: i64) -> sqlx::Result<Vec<(i64, i64)>> {
+    let rows = sqlx::query!(
+        "SELECT reviewer_id, reviewee_id FROM review_assignments WHERE review_thread_id = $1
+         ORDER BY reviewee_id, reviewer_id",
+        thread_id
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.reviewer_id, r.reviewee_id))
+        .collect())
+}
+
+/// The pairs of the circle's most recent review before this one, to rotate away from.
+pub async fn previous_assignments(
+    pool: &PgPool,
+    circle_id: i64,
+    before_period: &str,
+) -> sqlx::Result<Vec<(i64, i64)>> {
+    let rows = sqlx::query!(
+        "SELECT a.reviewer_id, a.reviewee_id FROM review_assignments a
+         WHERE a.review_thread_id = (SELECT id FROM review_threads WHERE circle_id = $1 AND period < $2
+                                     ORDER BY period DESC LIMIT 1)",
+        circle_id,
+        before_period,
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.reviewer_id, r.reviewee_id))
+        .collect())
+}
+
+pub async fn add_feedback(
+    pool: &PgPool,
+    thread_id: i64,
+    author_id: i64,
+    subject_id: i64,
+    message_id: &str,
+    text: &str,
+    at: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "INSERT INTO peer_feedback (review_thread_id, author_id, subject_id, message_id, text, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (message_id) DO NOTHING",
+        thread_id,
+        author_id,
+        subject_id,
+        message_id,
+        text,
+        at,
+    )
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Feedback {
+    pub author_id: i64,
+    pub author_name: String,
+    pub subject_id: i64,
+    pub text: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn feedback_in(pool: &PgPool, thread_id: i64) -> sqlx::Result<Vec<Feedback>> {
+    sqlx::query_as!(
+        Feedback,
+        "SELECT f.author_id, m.display_name AS author_name, f.subject_id, f.text, f.created_at
+         FROM peer_feedback f JOIN members m ON m.id = f.author_id
+         WHERE f.review_thread_id = $1 ORDER BY f.created_at, f.id",
+        thread_id,
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// Feedback a member wrote or received, with the review's quarter (export).
+pub async fn feedback_of_member(
+    pool: &PgPool,
+    member_id: i64,
+) -> sqlx::Result<Vec<(String, String, String, String)>> {
+    let rows = sqlx::query!(
+        r#"SELECT t.period, a.display_name AS author, s.display_name AS subject, f.text
+           FROM peer_feedback f
+           JOIN review_threads t ON t.id = f.review_thread_id
+           JOIN members a ON a.id = f.author_id
+           JOIN members s ON s.id = f.subject_id
+           WHERE f.author_id = $1 OR f.subject_id = $1 ORDER BY f.created_at, f.id"#,
+        member_id,
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.period, r.author, r.subject, r.text))
+        .collect())
+}
