@@ -273,9 +273,11 @@ impl App {
     pub(crate) fn default_schedule(&self, kind: DeliveryKind) -> CronSchedule {
         match kind {
             DeliveryKind::NudgeReminder => self.schedule.nudge_reminder.clone(),
-            DeliveryKind::CheckinPrompt | DeliveryKind::CheckinReminder => {
-                self.schedule.checkin_prompt.clone()
-            }
+            DeliveryKind::CheckinPrompt
+            | DeliveryKind::CheckinReminder
+            | DeliveryKind::ReviewOpen
+            | DeliveryKind::ReviewMidway
+            | DeliveryKind::ReviewClose => self.schedule.checkin_prompt.clone(),
             DeliveryKind::DeepDive => self.schedule.deep_dive.clone(),
             DeliveryKind::MonthlyNudge | DeliveryKind::OrganiserAlert => {
                 self.schedule.monthly_nudge.clone()

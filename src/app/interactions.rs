@@ -61,7 +61,9 @@ impl App {
                 let m = self.member_in_circle(actor, circle_id).await?;
                 self.checkin_form(&m, circle_id, &period).await
             }
-            Some(Action::ConfirmDelete) | Some(Action::CancelDelete) | None => Err(Error::user(
+            Some(Action::ConfirmDelete) => self.me_delete_confirmed(actor).await,
+            Some(Action::CancelDelete) => Ok(Reply::private("Nothing was deleted.")),
+            None => Err(Error::user(
                 "That button is out of date; run the command again.",
             )),
         }

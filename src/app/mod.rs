@@ -8,8 +8,12 @@ pub mod commitments;
 pub mod error;
 pub mod interactions;
 pub mod me;
+pub mod opportunities;
+pub mod privacy;
 pub mod reply;
+pub mod reviews;
 pub mod specs;
+pub mod wins;
 
 use std::sync::Arc;
 

@@ -4,6 +4,7 @@ pub mod action;
 pub mod checkin;
 pub mod commitment;
 pub mod delivery;
+pub mod opportunity;
 pub mod period;
 pub mod recurrence;
 pub mod spec;

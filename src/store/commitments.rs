@@ -130,3 +130,14 @@ pub async fn periods_of_member(pool: &PgPool, member_id: i64) -> sqlx::Result<Ve
     .fetch_all(pool)
     .await
 }
+
+/// Every commitment of a member, dropped ones too (export).
+pub async fn all_of_member(pool: &PgPool, member_id: i64) -> sqlx::Result<Vec<Commitment>> {
+    sqlx::query_as!(
+        Commitment,
+        "SELECT id, member_id, title, cadence, started_on, dropped_at FROM commitments WHERE member_id = $1 ORDER BY id",
+        member_id,
+    )
+    .fetch_all(pool)
+    .await
+}

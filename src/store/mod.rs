@@ -5,8 +5,11 @@ pub mod checkins;
 pub mod circles;
 pub mod commitments;
 pub mod deliveries;
+pub mod opportunities;
 pub mod planner;
+pub mod reviews;
 pub mod specs;
+pub mod wins;
 
 use std::time::Duration;
 

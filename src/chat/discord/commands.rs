@@ -12,7 +12,17 @@ use crate::app::{Actor, Platform, Reply, parse_until};
 use crate::chat::discord::{Context, Data, Error, render};
 
 pub fn all() -> Vec<poise::Command<Data, Error>> {
-    vec![help(), circle(), spec(), commit(), me(), checkin()]
+    vec![
+        help(),
+        circle(),
+        spec(),
+        commit(),
+        me(),
+        checkin(),
+        win(),
+        review(),
+        opportunity(),
+    ]
 }
 
 pub fn actor_of(user: &serenity::all::User, guild: Option<serenity::all::GuildId>) -> Actor {
@@ -386,7 +396,7 @@ async fn commit_drop(
 #[poise::command(
     slash_command,
     guild_only,
-    subcommands("me_timezone", "me_vacation"),
+    subcommands("me_timezone", "me_vacation", "me_export", "me_delete"),
     subcommand_required
 )]
 pub async fn me(_: Context<'_>) -> Result<(), Error> {
@@ -422,9 +432,20 @@ async fn me_vacation(
     .await
 }
 
+/// Quarterly check-ins: answer here, show one, or list yours.
+#[poise::command(
+    slash_command,
+    guild_only,
+    subcommands("checkin_answer", "checkin_show", "checkin_history"),
+    subcommand_required
+)]
+pub async fn checkin(_: Context<'_>) -> Result<(), Error> {
+    Ok(())
+}
+
 /// Answer this quarter's check-in here instead of by DM.
-#[poise::command(slash_command, guild_only)]
-pub async fn checkin(
+#[poise::command(slash_command, rename = "answer")]
+async fn checkin_answer(
     ctx: Context<'_>,
     #[description = "On track? What went well, what didn't, what changes?"] answers: String,
     #[description = "Which circle"] circle: Option<String>,
@@ -436,4 +457,199 @@ pub async fn checkin(
             .checkin_command(&actor(ctx), circle.as_deref(), &answers),
     )
     .await
+}
+
+/// Show a check-in: yours, or a circle-mate's if they share it.
+#[poise::command(slash_command, rename = "show")]
+async fn checkin_show(
+    ctx: Context<'_>,
+    #[description = "A member of your circle"] member: Option<UserId>,
+    #[description = "Quarter, e.g. Q1 2027"] quarter: Option<String>,
+) -> Result<(), Error> {
+    let other = member.map(|m| m.to_string());
+    answer(
+        ctx,
+        ctx.data()
+            .app
+            .checkin_show(&actor(ctx), other.as_deref(), quarter.as_deref()),
+    )
+    .await
+}
+
+/// Your check-ins so far.
+#[poise::command(slash_command, rename = "history")]
+async fn checkin_history(ctx: Context<'_>) -> Result<(), Error> {
+    answer(ctx, ctx.data().app.checkin_history(&actor(ctx))).await
+}
+
+/// Wins: log an accomplishment, list a quarter's.
+#[poise::command(
+    slash_command,
+    guild_only,
+    subcommands("win_add", "win_list"),
+    subcommand_required
+)]
+pub async fn win(_: Context<'_>) -> Result<(), Error> {
+    Ok(())
+}
+
+/// Log a win: what, and why it mattered, in outcome terms.
+#[poise::command(slash_command, rename = "add")]
+async fn win_add(
+    ctx: Context<'_>,
+    #[description = "What you did and what it changed"] text: String,
+    #[description = "A link"] link: Option<String>,
+) -> Result<(), Error> {
+    answer(
+        ctx,
+        ctx.data().app.win_add(&actor(ctx), &text, link.as_deref()),
+    )
+    .await
+}
+
+/// Your wins in a quarter (default: this one).
+#[poise::command(slash_command, rename = "list")]
+async fn win_list(
+    ctx: Context<'_>,
+    #[description = "Quarter, e.g. Q1 2027"] quarter: Option<String>,
+) -> Result<(), Error> {
+    answer(
+        ctx,
+        ctx.data().app.win_list(&actor(ctx), quarter.as_deref()),
+    )
+    .await
+}
+
+/// Review threads: start one now (organisers), see who is still owed, read your feedback.
+#[poise::command(
+    slash_command,
+    guild_only,
+    subcommands("review_start", "review_status", "review_feedback"),
+    subcommand_required
+)]
+pub async fn review(_: Context<'_>) -> Result<(), Error> {
+    Ok(())
+}
+
+/// Organisers: open this quarter's review thread now.
+#[poise::command(slash_command, rename = "start")]
+async fn review_start(
+    ctx: Context<'_>,
+    #[description = "Which circle"] circle: Option<String>,
+) -> Result<(), Error> {
+    answer(
+        ctx,
+        ctx.data().app.review_start(&actor(ctx), circle.as_deref()),
+    )
+    .await
+}
+
+/// Who still owes feedback in the open review.
+#[poise::command(slash_command, rename = "status")]
+async fn review_status(
+    ctx: Context<'_>,
+    #[description = "Which circle"] circle: Option<String>,
+) -> Result<(), Error> {
+    answer(
+        ctx,
+        ctx.data().app.review_status(&actor(ctx), circle.as_deref()),
+    )
+    .await
+}
+
+/// The feedback you received in a review.
+#[poise::command(slash_command, rename = "feedback")]
+async fn review_feedback(
+    ctx: Context<'_>,
+    #[description = "Quarter, e.g. Q1 2027"] quarter: Option<String>,
+) -> Result<(), Error> {
+    answer(
+        ctx,
+        ctx.data()
+            .app
+            .review_feedback(&actor(ctx), quarter.as_deref()),
+    )
+    .await
+}
+
+/// Everything stored about you, as JSON and Markdown files.
+#[poise::command(slash_command, rename = "export")]
+async fn me_export(ctx: Context<'_>) -> Result<(), Error> {
+    if let poise::Context::Application(actx) = ctx {
+        // Building the files can take a moment: defer (ephemerally) inside Discord's 3 s window.
+        actx.defer_ephemeral().await?;
+    }
+    let result = ctx.data().app.me_export(&actor(ctx)).await;
+    let reply = result.unwrap_or_else(|e| Reply::private(e.to_user_text()));
+    let mut out = poise::CreateReply::default()
+        .content(render::truncate_content(&reply.text))
+        .ephemeral(true);
+    for f in &reply.files {
+        out = out.attachment(serenity::all::CreateAttachment::bytes(
+            f.bytes.clone(),
+            f.filename.clone(),
+        ));
+    }
+    ctx.send(out).await?;
+    Ok(())
+}
+
+/// Delete all your data (asks first).
+#[poise::command(slash_command, rename = "delete")]
+async fn me_delete(ctx: Context<'_>) -> Result<(), Error> {
+    answer(ctx, async { Ok(ctx.data().app.me_delete()) }).await
+}
+
+/// Opportunities: score an offer against your spec, list past ones.
+#[poise::command(
+    slash_command,
+    guild_only,
+    subcommands("opportunity_evaluate", "opportunity_list"),
+    subcommand_required
+)]
+pub async fn opportunity(_: Context<'_>) -> Result<(), Error> {
+    Ok(())
+}
+
+/// Score an opportunity 1-5 on each criterion; must-haves come from your spec's non-negotiables.
+#[poise::command(slash_command, rename = "evaluate")]
+#[allow(clippy::too_many_arguments)]
+async fn opportunity_evaluate(
+    ctx: Context<'_>,
+    #[description = "The opportunity, e.g. Acme staff PM"] name: String,
+    #[description = "Learning, 1-5"]
+    #[min = 1]
+    #[max = 5]
+    learning: i64,
+    #[description = "Impact, 1-5"]
+    #[min = 1]
+    #[max = 5]
+    impact: i64,
+    #[description = "Compensation, 1-5"]
+    #[min = 1]
+    #[max = 5]
+    compensation: i64,
+    #[description = "Team and manager, 1-5"]
+    #[min = 1]
+    #[max = 5]
+    team: i64,
+    #[description = "Alignment with your 5-year vision, 1-5"]
+    #[min = 1]
+    #[max = 5]
+    alignment: i64,
+    #[description = "Numbers of the must-haves it fails (see /spec show), e.g. \"2\"; empty: none"]
+    fails: Option<String>,
+) -> Result<(), Error> {
+    let req = crate::app::opportunities::Evaluate {
+        name: &name,
+        scores: [learning, impact, compensation, team, alignment],
+        fails: fails.as_deref(),
+    };
+    answer(ctx, ctx.data().app.opportunity_evaluate(&actor(ctx), req)).await
+}
+
+/// Your evaluated opportunities.
+#[poise::command(slash_command, rename = "list")]
+async fn opportunity_list(ctx: Context<'_>) -> Result<(), Error> {
+    answer(ctx, ctx.data().app.opportunity_list(&actor(ctx))).await
 }

@@ -38,6 +38,27 @@ pub async fn handle(
                 .reference_message(msg);
             msg.channel_id.send_message(&ctx.http, out).await?;
         }
+        FullEvent::Message { new_message: msg } if msg.guild_id.is_some() && !msg.author.bot => {
+            // Only messages in an open review thread matter: they become peer feedback.
+            let actor = actor_of(&msg.author, msg.guild_id);
+            let reply_to = msg.referenced_message.as_ref().map(|m| m.id.to_string());
+            let mentions: Vec<String> = msg.mentions.iter().map(|u| u.id.to_string()).collect();
+            let recorded = data
+                .app
+                .channel_message(
+                    &actor,
+                    &msg.channel_id.to_string(),
+                    &msg.id.to_string(),
+                    &msg.content,
+                    reply_to.as_deref(),
+                    &mentions,
+                )
+                .await;
+            if let Err(e) = recorded {
+                // Nothing to answer in the thread; to_user_text logs the cause with an id.
+                let _logged_as = e.to_user_text();
+            }
+        }
         FullEvent::InteractionCreate {
             interaction: Interaction::Component(press),
         } => {

@@ -1,0 +1,140 @@
+//! /me export and /me delete: a member's whole record, and its removal.
+
+use serde_json::json;
+
+use crate::app::{Actor, App, Error, Reply, Result};
+use crate::chat::{Attachment, Button, ButtonStyle};
+use crate::domain::action::Action;
+use crate::domain::checkin::Answers;
+use crate::store::{
+    checkins, circles as circles_store, commitments, opportunities, reviews, specs, wins,
+};
+
+impl App {
+    /// Everything stored about the member on this server, as JSON and as Markdown.
+    pub async fn me_export(&self, actor: &Actor) -> Result<Reply> {
+        let member = self.member(actor).await?;
+        let circles = circles_store::circles_of_member(&self.pool, member.id).await?;
+        let spec_versions = specs::history(&self.pool, member.id).await?;
+        let all_commitments = commitments::all_of_member(&self.pool, member.id).await?;
+        let marks = commitments::periods_of_member(&self.pool, member.id).await?;
+        let all_wins = wins::all(&self.pool, member.id).await?;
+        let all_checkins = checkins::of_member(&self.pool, member.id).await?;
+        let evaluations = opportunities::of_member(&self.pool, member.id).await?;
+        let feedback = reviews::feedback_of_member(&self.pool, member.id).await?;
+        let mut checkin_json = Vec::new();
+        for c in &all_checkins {
+            let history = checkins::revisions(&self.pool, c.id).await?;
+            checkin_json.push(json!({
+                "period": c.period, "answers": c.answers, "submitted_at": c.submitted_at, "updated_at": c.updated_at,
+                "earlier_versions": history.iter().map(|(a, at)| json!({"answers": a, "written_at": at})).collect::<Vec<_>>(),
+            }));
+        }
+        let doc = json!({
+            "member": {"display_name": member.display_name, "platform_user_id": member.platform_user_id,
+                       "zone": member.zone, "vacation_until": member.vacation_until},
+            "circles": circles.iter().map(|(c, role)| json!({"name": c.name, "role": role})).collect::<Vec<_>>(),
+            "spec_versions": spec_versions.iter().map(|s| json!({
+                "version": s.version, "saved_at": s.created_at, "vision": s.vision, "milestones_1y": s.milestones_1y,
+                "milestones_3y": s.milestones_3y, "milestones_5y": s.milestones_5y, "skills": s.skills,
+                "metrics": s.metrics, "tradeoffs": s.tradeoffs, "phase": s.phase, "phase_since": s.phase_since,
+                "visibility": s.visibility})).collect::<Vec<_>>(),
+            "commitments": all_commitments.iter().map(|c| json!({
+                "title": c.title, "cadence": c.cadence, "started_on": c.started_on, "dropped_at": c.dropped_at,
+                "periods": marks.iter().filter(|m| m.commitment_id == c.id).map(|m| json!({
+                    "period": m.period, "status": m.status, "at": m.done_at, "link": m.link, "note": m.note})).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            "wins": all_wins.iter().map(|w| json!({"text": w.text, "link": w.link, "at": w.created_at})).collect::<Vec<_>>(),
+            "checkins": checkin_json,
+            "opportunities": evaluations.iter().map(|e| json!({"name": e.name, "must_haves": e.must_haves,
+                "scores": e.scores, "weighted_score": e.weighted_score, "verdict": e.verdict, "at": e.created_at})).collect::<Vec<_>>(),
+            "feedback": feedback.iter().map(|(p, a, s, t)| json!({"period": p, "from": a, "to": s, "text": t})).collect::<Vec<_>>(),
+        });
+        let json_bytes =
+            serde_json::to_vec_pretty(&doc).map_err(|e| Error::Unexpected(e.into()))?;
+        let mut md = format!("# career-circle export: {}\n\n", member.display_name);
+        if let Some(s) = spec_versions.last() {
+            md.push_str(&format!(
+                "## Career spec (version {})\n\n**Vision**: {}\n\n**Milestones**: now-1y: {}; 1-3y: {}; 3-5y: {}\n\n**Skills**: {}\n\n**Metrics**: {}\n\n**Trade-offs**: {}\n\nPhase: {} since {}\n\n",
+                s.version, s.vision, s.milestones_1y, s.milestones_3y, s.milestones_5y, s.skills, s.metrics, s.tradeoffs,
+                s.phase, s.phase_since.format("%Y-%m-%d")
+            ));
+        }
+        md.push_str("## Commitments\n\n");
+        for c in &all_commitments {
+            let kept = marks
+                .iter()
+                .filter(|m| m.commitment_id == c.id && m.status == "done")
+                .count();
+            md.push_str(&format!(
+                "- {} ({}), {kept} periods kept{}\n",
+                c.title,
+                c.cadence,
+                if c.dropped_at.is_some() {
+                    ", dropped"
+                } else {
+                    ""
+                }
+            ));
+        }
+        md.push_str("\n## Wins\n\n");
+        for w in &all_wins {
+            md.push_str(&format!(
+                "- {}: {}\n",
+                w.created_at.format("%Y-%m-%d"),
+                w.text
+            ));
+        }
+        md.push_str("\n## Check-ins\n\n");
+        for c in &all_checkins {
+            md.push_str(&format!(
+                "### {}\n\n{}\n\n",
+                c.period,
+                Answers::from_json(&c.answers).render()
+            ));
+        }
+        md.push_str("## Opportunities\n\n");
+        for e in &evaluations {
+            md.push_str(&format!(
+                "- {}: {:.2} / 5, {}\n",
+                e.name, e.weighted_score, e.verdict
+            ));
+        }
+        Ok(
+            Reply::private("Here is everything career-circle keeps about you on this server.")
+                .with_files(vec![
+                    Attachment {
+                        filename: "career-circle-export.json".to_owned(),
+                        bytes: json_bytes,
+                    },
+                    Attachment {
+                        filename: "career-circle-export.md".to_owned(),
+                        bytes: md.into_bytes(),
+                    },
+                ]),
+        )
+    }
+
+    /// Asks for confirmation; nothing is deleted until the button is pressed.
+    pub fn me_delete(&self) -> Reply {
+        Reply::private(
+            "This deletes your spec and its history, commitments, wins, check-ins, opportunity evaluations and the \
+             feedback you wrote or received, in every circle and server, for good. `/me export` first if you want a copy.",
+        )
+        .with_buttons(vec![
+            Button { custom_id: Action::ConfirmDelete.custom_id(), label: "Delete everything".to_owned(), style: ButtonStyle::Danger },
+            Button { custom_id: Action::CancelDelete.custom_id(), label: "Keep my data".to_owned(), style: ButtonStyle::Secondary },
+        ])
+    }
+
+    pub async fn me_delete_confirmed(&self, actor: &Actor) -> Result<Reply> {
+        let removed =
+            circles_store::delete_user(&self.pool, actor.platform.as_str(), &actor.user_id).await?;
+        tracing::info!(records = removed, "a member deleted their data");
+        Ok(Reply::private(if removed == 0 {
+            "There was nothing stored about you.".to_owned()
+        } else {
+            "Done: everything career-circle stored about you is gone. Take care, and you're welcome back any time.".to_owned()
+        }))
+    }
+}

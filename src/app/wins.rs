@@ -1,0 +1,76 @@
+//! /win add and /win list: a running record of accomplishments, in outcome terms, with "I" not "we".
+
+use crate::app::{Actor, App, Error, Reply, Result, check_len};
+use crate::domain::period::{Period, local_date};
+use crate::domain::recurrence::shift_local;
+use crate::schedule::render::truncate;
+use crate::store::wins;
+
+impl App {
+    pub async fn win_add(&self, actor: &Actor, text: &str, link: Option<&str>) -> Result<Reply> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(Error::user(
+                "What did you win? e.g. `/win add text:I shipped the pricing page and cut churn 4%`",
+            ));
+        }
+        check_len("A win", text, 1000)?;
+        let link = match link.map(str::trim).filter(|l| !l.is_empty()) {
+            Some(l) if l.starts_with("https://") || l.starts_with("http://") => Some(l),
+            Some(l) => {
+                return Err(Error::user(format!(
+                    "\"{}\" doesn't look like a link.",
+                    truncate(l, 40)
+                )));
+            }
+            None => None,
+        };
+        let member = self.member(actor).await?;
+        wins::add(&self.pool, member.id, text, link, self.now()).await?;
+        Ok(Reply::private(
+            "Logged. Wins you can attribute are wins you keep: they'll be in your next review post.",
+        ))
+    }
+
+    pub async fn win_list(&self, actor: &Actor, quarter: Option<&str>) -> Result<Reply> {
+        let member = self.member(actor).await?;
+        let zone = self.zone_of(&member).await?;
+        let q = match quarter.map(str::trim).filter(|q| !q.is_empty()) {
+            Some(q) => match Period::parse_user(q).map_err(|e| Error::user(e.to_string()))? {
+                p @ Period::Quarter { .. } => p,
+                _ => return Err(Error::user("Name a quarter, like Q1 2027.")),
+            },
+            None => Period::containing_quarter(local_date(self.now(), zone)),
+        };
+        let from = shift_local(
+            q.start_date().and_hms_opt(0, 0, 0).unwrap_or_default(),
+            0,
+            zone,
+        );
+        let to = shift_local(
+            q.next()
+                .start_date()
+                .and_hms_opt(0, 0, 0)
+                .unwrap_or_default(),
+            0,
+            zone,
+        );
+        let list = wins::between(&self.pool, member.id, from, to).await?;
+        if list.is_empty() {
+            return Ok(Reply::private(format!(
+                "No wins logged for {} yet. `/win add` when something lands.",
+                q.label()
+            )));
+        }
+        let mut text = format!("Your wins in {}:\n", q.label());
+        for w in list {
+            let link = w.link.map(|l| format!(" ({l})")).unwrap_or_default();
+            text.push_str(&format!(
+                "• {}: {}{link}\n",
+                w.created_at.with_timezone(&zone.tz()).format("%b %-d"),
+                truncate(&w.text, 300)
+            ));
+        }
+        Ok(Reply::private(truncate(&text, crate::app::MESSAGE_MAX)))
+    }
+}
