@@ -40,7 +40,14 @@ pub async fn main() -> u8 {
         dev_guild_id: settings.discord.dev_guild_id,
         request_timeout: settings.worker.request_timeout,
     };
-    match serve(settings, connection, shutdown_on_signal()).await {
+    match serve(
+        settings,
+        connection,
+        Arc::new(SystemClock),
+        shutdown_on_signal(),
+    )
+    .await
+    {
         Ok(()) => 0,
         Err(e) => {
             tracing::error!(error = ?e, "career-circle stopped on an error");
@@ -79,10 +86,12 @@ fn shutdown_on_signal() -> watch::Receiver<bool> {
     rx
 }
 
-/// Runs everything until `shutdown` turns true or a part fails. Tests call this with a loopback connection.
+/// Runs everything until `shutdown` turns true or a part fails. Tests call this with a loopback connection and a
+/// manual clock.
 pub async fn serve(
     settings: Settings,
     connection: Connection,
+    clock: Arc<dyn Clock>,
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let pool = store::connect(
@@ -105,7 +114,6 @@ pub async fn serve(
     {
         anyhow::bail!("the database schema is not up to date; run `career-circle migrate` first");
     }
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let app = App::new(pool.clone(), clock.clone(), settings.schedule.clone());
     let chat: Arc<dyn ChatPort> = Arc::new(discord::chat_port::DiscordChat::new(
         Arc::new(connection.http()?),

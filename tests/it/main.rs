@@ -5,10 +5,14 @@
 
 mod support;
 
+mod app_commands;
 mod demo;
+mod discord_e2e;
 mod loopback_discord;
 mod process;
+mod reviews;
 mod schedule_planner;
 mod schedule_worker;
 mod schema;
+mod security;
 mod simulate;

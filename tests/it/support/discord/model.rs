@@ -400,6 +400,11 @@ pub fn message_json(draft: MessageDraft<'_>) -> Value {
             "message_reference".into(),
             json!({"type": 0, "channel_id": referenced["channel_id"], "message_id": referenced["id"]}),
         );
+        // Discord nests one level only: the referenced message comes without its own reference.
+        let mut referenced = referenced;
+        if let Some(inner) = referenced.as_object_mut() {
+            inner.remove("referenced_message");
+        }
         map.insert("referenced_message".into(), referenced);
     }
     message
