@@ -277,6 +277,7 @@ impl Planner {
             }
             for follower in DeliveryKind::SCHEDULED
                 .into_iter()
+                .chain([DeliveryKind::ReviewOpen])
                 .filter(|k| k.follows() == Some(kind))
             {
                 let offset = self.offset_of(follower);

@@ -13,7 +13,6 @@ use sqlx::PgPool;
 
 use crate::chat::{Attachment, ChatError, ChatMessage, ChatPort, Destination, Posted};
 use crate::domain::checkin::Answers;
-use crate::domain::commitment::record;
 use crate::domain::delivery::DeliveryKind;
 use crate::domain::period::{Period, local_date};
 use crate::domain::recurrence::shift_local;
@@ -137,7 +136,7 @@ pub async fn open(
     let quarter = Period::parse_key(period)
         .unwrap_or_else(|_| Period::containing_quarter(local_date(now, zone)));
     for m in members.iter().filter(|m| !posted.contains(&m.member_id)) {
-        let text = member_post(pool, circle, m, quarter, &members, &pairs).await?;
+        let text = member_post(pool, now, circle, m, quarter, &members, &pairs).await?;
         let sent = chat
             .send(
                 &to,
@@ -242,6 +241,7 @@ fn header_text(
 
 async fn member_post(
     pool: &PgPool,
+    now: DateTime<Utc>,
     circle: &Circle,
     m: &CircleMember,
     quarter: Period,
@@ -272,13 +272,20 @@ async fn member_post(
         )),
         None => text.push_str("No check-in this quarter.\n"),
     }
-    let lines = commitment_lines(pool, m.member_id, quarter).await?;
-    if !lines.is_empty() {
-        text.push_str(&format!("Commitments: {}\n", lines.join("; ")));
-    }
+    // The check-in at the start of a quarter looks back on the one that ended: so do its record and wins.
+    let reviewed = quarter.prev();
     let zone = Zone::parse(&m.zone).unwrap_or(Zone::UTC);
+    let current_month = Period::containing_month(local_date(now, zone));
+    let lines = commitment_lines(pool, m.member_id, reviewed, current_month).await?;
+    if !lines.is_empty() {
+        text.push_str(&format!(
+            "Commitments in {}: {}\n",
+            reviewed.label(),
+            lines.join("; ")
+        ));
+    }
     let from = shift_local(
-        quarter
+        reviewed
             .start_date()
             .and_hms_opt(0, 0, 0)
             .unwrap_or_default(),
@@ -286,7 +293,7 @@ async fn member_post(
         zone,
     );
     let to = shift_local(
-        quarter
+        reviewed
             .next()
             .start_date()
             .and_hms_opt(0, 0, 0)
@@ -296,7 +303,7 @@ async fn member_post(
     );
     let won = wins::between(pool, m.member_id, from, to).await?;
     if !won.is_empty() {
-        text.push_str("Wins:\n");
+        text.push_str(&format!("Wins in {}:\n", reviewed.label()));
         for w in won.iter().take(8) {
             text.push_str(&format!("• {}\n", truncate(&w.text, 200)));
         }
@@ -309,28 +316,39 @@ async fn commitment_lines(
     pool: &PgPool,
     member_id: i64,
     quarter: Period,
+    current_month: Period,
 ) -> anyhow::Result<Vec<String>> {
     let open = commitments::open_of_member(pool, member_id).await?;
     let marks = commitments::periods_of_member(pool, member_id).await?;
     let mut lines = Vec::new();
     for c in open.iter().filter(|c| c.cadence == "monthly") {
-        let set = |status: &str| -> BTreeSet<Period> {
+        let status = |p: Period| {
             marks
                 .iter()
-                .filter(|m| m.commitment_id == c.id && m.status == status)
-                .filter_map(|m| Period::parse_key(&m.period).ok())
-                .collect()
+                .find(|m| m.commitment_id == c.id && m.period == p.key())
+                .map(|m| m.status.as_str())
         };
-        let first = Period::containing_month(quarter.start_date())
+        // The quarter's months from the commitment's start up to the member's current month: later months are not
+        // owed yet, and the current one counts once it is done.
+        let mut month = Period::containing_month(quarter.start_date())
             .max(Period::containing_month(c.started_on));
         let end = Period::containing_month(quarter.next().start_date());
-        let rec = record(first, end, &set("done"), &set("skipped"));
-        lines.push(format!(
-            "{}: kept {} of {}",
-            c.title,
-            rec.kept,
-            rec.kept + rec.missed + rec.skipped
-        ));
+        let (mut kept, mut owed) = (0, 0);
+        while month < end && month <= current_month {
+            match status(month) {
+                Some("done") => {
+                    kept += 1;
+                    owed += 1;
+                }
+                Some(_) => {}
+                None if month < current_month => owed += 1,
+                None => {}
+            }
+            month = month.next();
+        }
+        if owed > 0 {
+            lines.push(format!("{}: kept {kept} of {owed}", c.title));
+        }
     }
     Ok(lines)
 }
@@ -436,7 +454,8 @@ async fn close(
     }
     let owed = owed(pool, &thread).await?;
     let pairs = reviews::assignments(pool, thread.id).await?;
-    let (rows, kept, due) = heatmap_rows(pool, &members, quarter, now).await?;
+    let reviewed = quarter.prev();
+    let (rows, kept, due) = heatmap_rows(pool, &members, reviewed, now).await?;
     let mut text = format!("**{} review: summary**\n", label(period));
     text.push_str(&format!(
         "Checked in: {} of {}{}\n",
@@ -460,13 +479,13 @@ async fn close(
             ));
         }
     }
-    text.push_str(&format!("Monthly commitments kept across the circle: {kept} of {due}.\nThanks, all. See you next quarter."));
+    text.push_str(&format!("Monthly commitments kept across the circle in {}: {kept} of {due}.\nThanks, all. See you next quarter.", reviewed.label()));
     let columns: Vec<String> = (0..3)
         .map(|i| {
-            let month = quarter
+            let month = reviewed
                 .start_date()
                 .checked_add_months(chrono::Months::new(i))
-                .unwrap_or(quarter.start_date());
+                .unwrap_or(reviewed.start_date());
             month.format("%b %Y").to_string()
         })
         .collect();

@@ -83,4 +83,23 @@ fn a_scripted_year_shows_nudges_checkins_and_replies() {
     );
     assert!(stdout.contains("(Ada answered the check-in)"));
     assert!(stdout.contains("annual deep dive"));
+    // Each quarter's review thread opens, posts, nudges and closes with a summary and its heatmap.
+    for q in 1..=4 {
+        assert!(
+            stdout.contains(&format!("opened the thread \"Q{q} 2027 review\"")),
+            "Q{q} thread:\n{stdout}"
+        );
+        assert!(
+            stdout.contains(&format!("**Q{q} 2027 review: summary**")),
+            "Q{q} summary"
+        );
+        assert!(
+            stdout.contains(&format!("(attachment: review-2027-q{q}.png")),
+            "Q{q} heatmap"
+        );
+    }
+    assert!(
+        stdout.contains("Checked in: 3 of 3"),
+        "everyone checked in for Q1"
+    );
 }

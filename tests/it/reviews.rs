@@ -151,10 +151,13 @@ async fn the_thread_opens_once_with_posts_and_feedback_goes_to_the_right_member(
         .checkin_command(&a[0], None, "Alice's quarter: pricing shipped.")
         .await
         .unwrap();
+    // Wins logged in the quarter under review (Q1) show in the post; the check-in looks back on it.
+    w.clock.set(t("2027-03-28T12:00:00Z"));
     w.app
         .win_add(&a[0], "I led the pricing launch: +4% conversion", None)
         .await
         .unwrap();
+    w.clock.set(t("2027-04-05T10:00:00Z"));
     // Two workers race over the opening.
     w.clock.set(t("2027-04-12T09:00:00Z"));
     w.planner().tick(t("2027-04-12T09:00:00Z")).await.unwrap();

@@ -72,7 +72,7 @@ impl ConsoleChat {
         let mut text = format!(
             "── {header} · {} ──\n{}",
             self.stamp(),
-            message.text.trim_end()
+            mentions_as_names(message.text.trim_end())
         );
         if !message.buttons.is_empty() {
             let labels: Vec<String> = message
@@ -178,5 +178,44 @@ impl ChatPort for ConsoleChat {
             .unwrap_or_else(|| thread_id.to_owned());
         self.print(&format!("(thread \"{title}\" archived)"));
         Ok(())
+    }
+}
+
+/// Discord and Slack write mentions as `<@id>`; in the terminal `@id` reads better.
+fn mentions_as_names(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("<@") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        match after.find('>') {
+            Some(end)
+                if end > 0
+                    && after[..end]
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || c == '-' || c == '_') =>
+            {
+                out.push('@');
+                out.push_str(&after[..end]);
+                rest = &after[end + 1..];
+            }
+            _ => {
+                out.push_str("<@");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mentions_as_names;
+
+    #[test]
+    fn mentions_read_as_names() {
+        assert_eq!(mentions_as_names("• <@ada> reads You"), "• @ada reads You");
+        assert_eq!(mentions_as_names("a <@ b> <@"), "a <@ b> <@");
     }
 }
