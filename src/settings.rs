@@ -69,6 +69,7 @@ pub struct DiscordSettings {
     pub token: Option<(SecretString, TokenSource)>,
     pub register_commands: CommandScope,
     pub dev_guild_id: Option<u64>,
+    pub proxy_url: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -131,7 +132,7 @@ struct Raw {
 #[serde(deny_unknown_fields)]
 struct RawDatabase {
     url: String,
-    max_connections: i64,
+    max_connections: Number,
     connect_timeout: String,
 }
 
@@ -142,6 +143,7 @@ struct RawDiscord {
     token_file: String,
     register_commands: String,
     dev_guild_id: String,
+    proxy_url: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -162,12 +164,12 @@ struct RawSchedule {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawWorker {
-    batch_size: i64,
+    batch_size: Number,
     lease: String,
     poll_interval: String,
-    global_rate: i64,
-    channel_rate: i64,
-    max_attempts: i64,
+    global_rate: Number,
+    channel_rate: Number,
+    max_attempts: Number,
     backoff_base: String,
     backoff_max: String,
     request_timeout: String,
@@ -184,6 +186,26 @@ struct RawHttp {
 struct RawLog {
     format: String,
     level: String,
+}
+
+/// A whole number from TOML, or its text from an environment variable (where every value is text).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Number {
+    Int(i64),
+    Text(String),
+}
+
+impl Number {
+    fn get(&self, key: &str) -> Result<i64, SettingsError> {
+        match self {
+            Self::Int(n) => Ok(*n),
+            Self::Text(t) => t
+                .trim()
+                .parse()
+                .map_err(|_| SettingsError::new(key, format!("\"{t}\" is not a whole number"))),
+        }
+    }
 }
 
 /// Where the layers come from; tests point these elsewhere.
@@ -249,7 +271,9 @@ impl Settings {
             url: SecretString::from(url),
             max_connections: ranged(
                 "database.max_connections",
-                raw.database.max_connections,
+                raw.database
+                    .max_connections
+                    .get("database.max_connections")?,
                 1,
                 1000,
             )?,
@@ -283,7 +307,23 @@ impl Settings {
                     )
                 })?),
             },
+            proxy_url: Some(
+                raw.discord
+                    .proxy_url
+                    .trim()
+                    .trim_end_matches('/')
+                    .to_owned(),
+            )
+            .filter(|u| !u.is_empty()),
         };
+        if let Some(url) = &discord.proxy_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(SettingsError::new(
+                "discord.proxy_url",
+                format!("\"{url}\" must start with http:// or https://"),
+            ));
+        }
         if discord.register_commands == CommandScope::Guild && discord.dev_guild_id.is_none() {
             return Err(SettingsError::new(
                 "discord.dev_guild_id",
@@ -311,12 +351,32 @@ impl Settings {
 
         let w = &raw.worker;
         let worker = WorkerSettings {
-            batch_size: ranged("worker.batch_size", w.batch_size, 1, 1000)?,
+            batch_size: ranged(
+                "worker.batch_size",
+                w.batch_size.get("worker.batch_size")?,
+                1,
+                1000,
+            )?,
             lease: positive("worker.lease", &w.lease)?,
             poll_interval: positive("worker.poll_interval", &w.poll_interval)?,
-            global_rate: ranged("worker.global_rate", w.global_rate, 1, 100_000)?,
-            channel_rate: ranged("worker.channel_rate", w.channel_rate, 1, 100_000)?,
-            max_attempts: ranged("worker.max_attempts", w.max_attempts, 1, 100)?,
+            global_rate: ranged(
+                "worker.global_rate",
+                w.global_rate.get("worker.global_rate")?,
+                1,
+                100_000,
+            )?,
+            channel_rate: ranged(
+                "worker.channel_rate",
+                w.channel_rate.get("worker.channel_rate")?,
+                1,
+                100_000,
+            )?,
+            max_attempts: ranged(
+                "worker.max_attempts",
+                w.max_attempts.get("worker.max_attempts")?,
+                1,
+                100,
+            )?,
             backoff_base: positive("worker.backoff_base", &w.backoff_base)?,
             backoff_max: positive("worker.backoff_max", &w.backoff_max)?,
             request_timeout: positive("worker.request_timeout", &w.request_timeout)?,
@@ -394,11 +454,9 @@ fn env_provider(vars: Vec<(String, String)>) -> figment::providers::Serialized<s
 }
 
 fn env_value(text: &str) -> serde_json::Value {
-    // Whole numbers become numbers so numeric settings can be set from the environment; all else stays text.
-    match text.trim().parse::<i64>() {
-        Ok(n) => serde_json::Value::from(n),
-        Err(_) => serde_json::Value::from(text),
-    }
+    // Environment values stay text; numeric settings accept text (see `Number`), and text settings such as a
+    // guild id must not turn into numbers.
+    serde_json::Value::from(text)
 }
 
 fn insert_path(
@@ -601,6 +659,24 @@ mod tests {
         let e =
             Settings::load_from(&sources(&[("CAREER_CIRCLE__SCHEDULE__TYPO", "1")])).unwrap_err();
         assert_eq!(e.key, "schedule.typo");
+    }
+
+    #[test]
+    fn env_values_are_text_and_numbers_still_parse() {
+        let s = Settings::load_from(&sources(&[
+            ("CAREER_CIRCLE__DISCORD__REGISTER_COMMANDS", "guild"),
+            (
+                "CAREER_CIRCLE__DISCORD__DEV_GUILD_ID",
+                "1573861028272275460",
+            ),
+            ("CAREER_CIRCLE__DISCORD__TOKEN", "12345"),
+        ]))
+        .unwrap();
+        assert_eq!(s.discord.dev_guild_id, Some(1_573_861_028_272_275_460));
+        let e = Settings::load_from(&sources(&[("CAREER_CIRCLE__WORKER__GLOBAL_RATE", "fast")]))
+            .unwrap_err();
+        assert_eq!(e.key, "worker.global_rate");
+        assert!(e.reason.contains("whole number"), "{e}");
     }
 
     #[test]

@@ -35,7 +35,7 @@ pub async fn main() -> u8 {
     };
     let connection = Connection {
         token: token.expose_secret().to_owned(),
-        proxy: None,
+        proxy: settings.discord.proxy_url.clone(),
         register: settings.discord.register_commands,
         dev_guild_id: settings.discord.dev_guild_id,
         request_timeout: settings.worker.request_timeout,
