@@ -7,8 +7,10 @@ CREATE TABLE commitments (
     dropped_at TIMESTAMPTZ,
     created_at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
--- The planner's eligibility test: open commitments of a member by cadence.
-CREATE INDEX commitments_open_idx ON commitments (member_id, cadence) WHERE dropped_at IS NULL;
+-- The planner's eligibility test looks up a member's commitments by cadence for every member it plans for. Not a
+-- partial index on open commitments: the test also counts ones dropped after the occurrence, which a
+-- "dropped_at IS NULL" index cannot answer (the planner fell back to a sequential scan per member).
+CREATE INDEX commitments_member_idx ON commitments (member_id, cadence);
 
 -- One row per commitment and local period; "done" twice in a period updates the row.
 CREATE TABLE commitment_periods (

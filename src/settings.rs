@@ -70,6 +70,7 @@ pub struct DiscordSettings {
     pub register_commands: CommandScope,
     pub dev_guild_id: Option<u64>,
     pub proxy_url: Option<String>,
+    pub gateway: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -144,6 +145,7 @@ struct RawDiscord {
     register_commands: String,
     dev_guild_id: String,
     proxy_url: String,
+    gateway: Flag,
 }
 
 #[derive(Debug, Deserialize)]
@@ -204,6 +206,30 @@ impl Number {
                 .trim()
                 .parse()
                 .map_err(|_| SettingsError::new(key, format!("\"{t}\" is not a whole number"))),
+        }
+    }
+}
+
+/// true/false from TOML, or its text from an environment variable.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Flag {
+    Bool(bool),
+    Text(String),
+}
+
+impl Flag {
+    fn get(&self, key: &str) -> Result<bool, SettingsError> {
+        match self {
+            Self::Bool(b) => Ok(*b),
+            Self::Text(t) => match t.trim().to_ascii_lowercase().as_str() {
+                "true" | "yes" | "1" => Ok(true),
+                "false" | "no" | "0" => Ok(false),
+                _ => Err(SettingsError::new(
+                    key,
+                    format!("\"{t}\" is neither true nor false"),
+                )),
+            },
         }
     }
 }
@@ -315,6 +341,7 @@ impl Settings {
                     .to_owned(),
             )
             .filter(|u| !u.is_empty()),
+            gateway: raw.discord.gateway.get("discord.gateway")?,
         };
         if let Some(url) = &discord.proxy_url
             && !(url.starts_with("http://") || url.starts_with("https://"))
@@ -551,7 +578,12 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         .parse()
         .map_err(|_| format!("\"{text}\" is not a duration like 30s, 15m, 2h or 7d"))?;
     let seconds_per = match unit.trim() {
-        "ms" => return Ok(Duration::from_millis(amount)),
+        "ms" => {
+            return Some(amount)
+                .filter(|ms| *ms <= 10 * 365 * 86_400 * 1000)
+                .map(Duration::from_millis)
+                .ok_or_else(|| format!("\"{text}\" is longer than ten years"));
+        }
         "s" => 1,
         "m" => 60,
         "h" => 3600,

@@ -67,7 +67,7 @@ pub async fn main(args: Args) -> u8 {
     };
     // The terminal is the chat here: only warnings and errors should interrupt it.
     let mut log = settings.log.clone();
-    log.level = "warn".to_owned();
+    log.level = "warn,sqlx::query=error".to_owned();
     crate::telemetry::init(&log);
     let zone = match Zone::parse(&args.zone) {
         Ok(z) => z,

@@ -119,12 +119,13 @@ pub async fn serve(
         Arc::new(connection.http()?),
         connection.request_timeout,
     )?);
+    let gateway = settings.discord.gateway;
     let gateway_connected = Arc::new(AtomicBool::new(false));
     let metrics = ops::metrics_handle()?;
     let health = Health {
         pool: pool.clone(),
         gateway_connected: gateway_connected.clone(),
-        gateway_expected: true,
+        gateway_expected: gateway,
     };
 
     // Any part ending early (an error, or the gateway giving up) stops the others: the supervisor's watch.
@@ -165,10 +166,14 @@ pub async fn serve(
         worker.run(worker_stop).await;
         Ok(())
     }));
-    tasks.spawn(named(
-        "discord gateway",
-        discord::run(connection, app, gateway_connected, stop_rx.clone()),
-    ));
+    if gateway {
+        tasks.spawn(named(
+            "discord gateway",
+            discord::run(connection, app, gateway_connected, stop_rx.clone()),
+        ));
+    } else {
+        tracing::info!("discord.gateway = false: this instance plans and delivers only");
+    }
 
     let mut failure = None;
     while let Some(joined) = tasks.join_next().await {

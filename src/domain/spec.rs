@@ -102,6 +102,13 @@ impl SpecText {
                     spec.milestones_1y = a;
                     spec.milestones_3y = b;
                     spec.milestones_5y = c;
+                    // The form shows the three horizons with their labels: that text must fit the form again.
+                    let shown = spec.milestones().chars().count();
+                    if shown > FIELD_MAX {
+                        return Err(format!(
+                            "The milestones are {shown} characters with their horizon labels; the limit is {FIELD_MAX}."
+                        ));
+                    }
                 }
                 "skills" => spec.skills = value,
                 "metrics" => spec.metrics = value,
@@ -170,22 +177,27 @@ fn split_milestones(text: &str) -> (String, String, String) {
     let mut out = [String::new(), String::new(), String::new()];
     let mut current = 0;
     for line in text.lines() {
-        let trimmed = line.trim();
-        if let Some(i) = HORIZONS
-            .iter()
-            .position(|h| trimmed.to_lowercase().starts_with(&h.to_lowercase()))
-        {
+        // Every label at the start of a line switches horizon, so no stored line can begin with one: that keeps
+        // `parts()` -> `from_fields` the identity (an unchanged form saves an unchanged spec).
+        let mut rest = line.trim();
+        while let Some((i, after)) = strip_label(rest) {
             current = i;
-            let rest = trimmed[HORIZONS[i].len()..].trim();
-            if !rest.is_empty() {
-                push_line(&mut out[current], rest);
-            }
-        } else if !trimmed.is_empty() {
-            push_line(&mut out[current], trimmed);
+            rest = after;
+        }
+        if !rest.is_empty() {
+            push_line(&mut out[current], rest);
         }
     }
     let [a, b, c] = out;
     (a, b, c)
+}
+
+fn strip_label(line: &str) -> Option<(usize, &str)> {
+    HORIZONS.iter().enumerate().find_map(|(i, label)| {
+        line.get(..label.len())
+            .filter(|prefix| prefix.eq_ignore_ascii_case(label))
+            .map(|_| (i, line[label.len()..].trim_start()))
+    })
 }
 
 fn push_line(into: &mut String, line: &str) {

@@ -12,8 +12,13 @@ pub struct ScheduleZone {
 }
 
 /// The occurrences of one tick, as parallel columns for `unnest`.
+///
+/// Only the first occurrence of a period is kept for each schedule and zone (pushes come in time order): a
+/// daily schedule on a monthly kind means "the first time this month", and if that one is stale, the period is
+/// skipped rather than sent late from a later occurrence.
 #[derive(Debug, Default, Clone)]
 pub struct Occurrences {
+    seen: std::collections::HashSet<(String, String, String, String)>,
     pub kind: Vec<String>,
     pub cron_kind: Vec<String>,
     pub default_cron: Vec<String>,
@@ -37,6 +42,14 @@ impl Occurrences {
         due_at: DateTime<Utc>,
         stale: bool,
     ) {
+        if !self.seen.insert((
+            kind.to_owned(),
+            cron.to_owned(),
+            zone.to_owned(),
+            period.clone(),
+        )) {
+            return;
+        }
         self.kind.push(kind.to_owned());
         self.cron_kind.push(cron_kind.to_owned());
         self.default_cron.push(default_cron.to_owned());
@@ -118,37 +131,42 @@ pub async fn insert_deliveries(
     }
     let done = sqlx::query!(
         r#"INSERT INTO deliveries (kind, circle_id, member_id, period, due_at, status, skip_reason, next_attempt_at, created_at)
-           SELECT o.kind, c.id, m.id, o.period, o.due_at,
+           SELECT o.kind, e.circle_id, e.member_id, o.period, o.due_at,
                   CASE WHEN o.stale THEN 'skipped'
-                       WHEN c.paused AND (c.paused_until IS NULL OR c.paused_until > o.due_at) THEN 'skipped'
-                       WHEN m.vacation_until > o.due_at THEN 'skipped'
+                       WHEN e.paused AND (e.paused_until IS NULL OR e.paused_until > o.due_at) THEN 'skipped'
+                       WHEN e.vacation_until > o.due_at THEN 'skipped'
                        ELSE 'pending' END,
                   CASE WHEN o.stale THEN 'missed while the bot was down, older than the grace window'
-                       WHEN c.paused AND (c.paused_until IS NULL OR c.paused_until > o.due_at) THEN 'circle paused'
-                       WHEN m.vacation_until > o.due_at THEN 'member on vacation' END,
+                       WHEN e.paused AND (e.paused_until IS NULL OR e.paused_until > o.due_at) THEN 'circle paused'
+                       WHEN e.vacation_until > o.due_at THEN 'member on vacation' END,
                   o.due_at, $9
            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
                        $7::timestamptz[], $8::bool[])
                 AS o(kind, cron_kind, default_cron, cron, zone, period, due_at, stale)
-           JOIN circles c ON true
-           JOIN memberships ms ON ms.circle_id = c.id AND ms.joined_at <= o.due_at
-           JOIN members m ON m.id = ms.member_id AND COALESCE(m.zone, c.zone) = o.zone
-           LEFT JOIN circle_recurrences r ON r.circle_id = c.id AND r.kind = o.cron_kind
+           -- Members meet occurrences through one hash join on their effective zone; joining circles to the
+           -- occurrences first would multiply every membership by every zone in use.
+           JOIN (SELECT ms.circle_id, ms.member_id, ms.joined_at, COALESCE(m.zone, c.zone) AS zone,
+                        c.paused, c.paused_until, m.vacation_until
+                 FROM memberships ms
+                 JOIN members m ON m.id = ms.member_id
+                 JOIN circles c ON c.id = ms.circle_id) AS e
+                ON e.zone = o.zone AND e.joined_at <= o.due_at
+           LEFT JOIN circle_recurrences r ON r.circle_id = e.circle_id AND r.kind = o.cron_kind
            WHERE COALESCE(r.cron, o.default_cron) = o.cron
              AND CASE o.kind
                    WHEN 'monthly_nudge' THEN EXISTS (
                        SELECT 1 FROM commitments cm
-                       WHERE cm.member_id = m.id AND cm.cadence = 'monthly' AND cm.created_at <= o.due_at
+                       WHERE cm.member_id = e.member_id AND cm.cadence = 'monthly' AND cm.created_at <= o.due_at
                          AND (cm.dropped_at IS NULL OR cm.dropped_at > o.due_at))
                    WHEN 'nudge_reminder' THEN EXISTS (
                        SELECT 1 FROM commitments cm
-                       WHERE cm.member_id = m.id AND cm.cadence = 'monthly' AND cm.created_at <= o.due_at
+                       WHERE cm.member_id = e.member_id AND cm.cadence = 'monthly' AND cm.created_at <= o.due_at
                          AND (cm.dropped_at IS NULL OR cm.dropped_at > o.due_at)
                          AND NOT EXISTS (SELECT 1 FROM commitment_periods cp
                                          WHERE cp.commitment_id = cm.id AND cp.period = o.period))
                    WHEN 'checkin_reminder' THEN NOT EXISTS (
                        SELECT 1 FROM checkins ck
-                       WHERE ck.member_id = m.id AND ck.circle_id = c.id AND ck.period = o.period)
+                       WHERE ck.member_id = e.member_id AND ck.circle_id = e.circle_id AND ck.period = o.period)
                    ELSE true
                  END
            ON CONFLICT ON CONSTRAINT deliveries_natural_key DO NOTHING"#,

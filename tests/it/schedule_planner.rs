@@ -460,3 +460,46 @@ async fn tick_statements_do_not_grow_with_members(pool: PgPool) {
     assert_eq!(small.statements, big.statements, "{small:?} {big:?}");
     assert!(big.inserted > 41 * 3, "{big:?}");
 }
+
+#[sqlx::test]
+async fn a_daily_schedule_on_a_monthly_kind_fires_on_the_first_day_and_a_stale_first_day_skips_the_month(
+    pool: PgPool,
+) {
+    let w = world(pool, "2027-03-25T00:00:00Z");
+    let actors = w.circle_with_members("g1", "UTC", &["UTC"]).await;
+    w.app
+        .circle_settings(
+            &actors[0],
+            career_circle::app::circles::CircleSettings {
+                schedule: Some(("monthly_nudge", "30 2 * * *")),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let chat = Arc::new(RecordingChat::new());
+    w.drive(t("2027-03-30T00:00:00Z"), Duration::hours(1), &chat)
+        .await;
+    // Down from March 30 to April 9: April 1 is past the grace window, so April is skipped even though
+    // April 2 to 8 also match the schedule.
+    w.clock.set(t("2027-04-09T00:00:00Z"));
+    w.drive(t("2027-05-02T00:00:00Z"), Duration::hours(1), &chat)
+        .await;
+    let rows = w.deliveries().await;
+    let april = rows
+        .iter()
+        .find(|r| r.kind == "monthly_nudge" && r.period == "2027-04")
+        .unwrap();
+    assert_eq!(
+        (april.status.as_str(), april.due_at),
+        ("skipped", t("2027-04-01T02:30:00Z"))
+    );
+    let may = rows
+        .iter()
+        .find(|r| r.kind == "monthly_nudge" && r.period == "2027-05")
+        .unwrap();
+    assert_eq!(
+        (may.status.as_str(), may.due_at),
+        ("sent", t("2027-05-01T02:30:00Z"))
+    );
+}
