@@ -266,6 +266,39 @@ async fn a_member_goes_through_a_quarter_on_discord(pool: PgPool) {
     })
     .await;
 
+    // Her whole record, as two files on a deferred, ephemeral reply.
+    let export = discord.slash_command(&alice, &channel, "me", sub("export", json!([])));
+    discord.interaction_create(export.clone());
+    let deferred = callback(&discord, &export).await;
+    assert_eq!(
+        (
+            deferred["type"].as_u64(),
+            deferred["data"]["flags"].as_u64()
+        ),
+        (Some(5), Some(64)),
+        "{deferred}"
+    );
+    let token = export["token"].as_str().unwrap().to_owned();
+    let followup = eventually("the export follow-up", || {
+        discord
+            .requests_to("POST", "/webhooks/{application_id}/{interaction_token}")
+            .into_iter()
+            .find(|r| r.path.contains(&token))
+    })
+    .await;
+    let names: Vec<&str> = followup.files.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        vec!["career-circle-export.json", "career-circle-export.md"]
+    );
+    let exported: Value = serde_json::from_slice(&followup.files[0].1).unwrap();
+    assert!(
+        exported["checkins"][0]["answers"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("pricing page shipped")
+    );
+
     // The review thread opens when the check-in window closes, with her check-in in it.
     clock.set(t("2027-04-12T08:00:30Z"));
     let thread = eventually("the review thread", || {

@@ -6,10 +6,12 @@
 mod support;
 
 mod app_commands;
+mod bench;
 mod demo;
 mod discord_e2e;
 mod fuzz_inputs;
 mod loopback_discord;
+mod ops;
 mod process;
 mod reliability;
 mod reviews;

@@ -198,6 +198,8 @@ async fn rate_limit_storms_server_errors_timeouts_and_gateway_drops_slow_things_
 ) {
     let discord = LoopbackDiscord::start().await;
     let users = burst(&pool, &discord, 12).await;
+    // One member has DMs closed: their nudge fails at once and the organiser (users[0]) hears of it.
+    discord.close_dms(&users[5]);
     let route = "/channels/{channel_id}/messages";
     discord.fail_next(
         "POST",
@@ -233,11 +235,16 @@ async fn rate_limit_storms_server_errors_timeouts_and_gateway_drops_slow_things_
     let bot = tokio::spawn(serve(s, test_connection(&discord), clock, stopped));
     assert!(discord.wait_connected(Duration::from_secs(10)).await);
     discord.drop_gateway();
-    let all = wait_until(Duration::from_secs(60), async || {
-        sent_count(&pool).await == 12
+    let settled = wait_until(Duration::from_secs(60), async || {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM deliveries WHERE status = 'pending'")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+            == 0
+            && sent_count(&pool).await == 12
     })
     .await;
-    assert!(all, "every delivery despite the faults");
+    assert!(settled, "every delivery despite the faults");
     assert!(
         discord.wait_connected(Duration::from_secs(10)).await,
         "the gateway came back"
@@ -254,10 +261,33 @@ async fn rate_limit_storms_server_errors_timeouts_and_gateway_drops_slow_things_
         .unwrap()
         .unwrap();
 
+    let dms = dm_count(&discord, &users);
+    assert_eq!(
+        (dms[0], dms[5]),
+        (2, 0),
+        "the organiser got a nudge and the alert; the closed DM nothing: {dms:?}"
+    );
     assert!(
-        dm_count(&discord, &users).iter().all(|n| *n == 1),
-        "{:?}",
-        dm_count(&discord, &users)
+        dms.iter()
+            .enumerate()
+            .all(|(i, n)| i == 0 || i == 5 || *n == 1),
+        "{dms:?}"
+    );
+    let alert = discord.dm_messages_to(&users[0]).into_iter().find(|m| {
+        m["content"]
+            .as_str()
+            .unwrap_or("")
+            .contains("couldn't deliver")
+    });
+    assert!(alert.is_some(), "the organiser was told");
+    let statuses: Vec<(String, String)> =
+        sqlx::query_as("SELECT kind, status FROM deliveries WHERE status <> 'sent'")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        statuses,
+        vec![("monthly_nudge".to_owned(), "failed".to_owned())]
     );
     let attempts: Vec<(i32, Option<String>)> =
         sqlx::query_as("SELECT attempts, last_error FROM deliveries ORDER BY id")

@@ -1,0 +1,34 @@
+//! The benchmarks in a small size, so they cannot rot: they run, print their JSON, and their figures add up.
+
+use std::process::Command;
+
+#[test]
+fn bench_schedule_smoke() {
+    let out = Command::new(env!("CARGO_BIN_EXE_career-circle"))
+        .args(["bench", "schedule", "--members", "300", "--circles", "10"])
+        .env(
+            "DATABASE_URL",
+            std::env::var("DATABASE_URL").expect("scripts/test sets DATABASE_URL"),
+        )
+        .env("CAREER_CIRCLE_CONFIG", "/nonexistent/local.toml")
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(json["rows"], 300, "one nudge per member: {json}");
+    assert_eq!(json["zones"], 30);
+    assert_eq!(
+        json["occurrences"], 30,
+        "one occurrence per zone, not per member"
+    );
+    assert!(json["statements_per_tick"].as_u64().unwrap() <= 6);
+    assert!(
+        json["ratio"].as_f64().unwrap() > 0.0 && json["planner_tick_ms"].as_f64().unwrap() > 0.0
+    );
+}
