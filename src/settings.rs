@@ -90,6 +90,7 @@ pub struct ScheduleSettings {
 #[derive(Debug, Clone)]
 pub struct WorkerSettings {
     pub batch_size: u32,
+    pub concurrency: u32,
     pub lease: Duration,
     pub poll_interval: Duration,
     pub global_rate: u32,
@@ -167,6 +168,7 @@ struct RawSchedule {
 #[serde(deny_unknown_fields)]
 struct RawWorker {
     batch_size: Number,
+    concurrency: Number,
     lease: String,
     poll_interval: String,
     global_rate: Number,
@@ -383,6 +385,12 @@ impl Settings {
                 w.batch_size.get("worker.batch_size")?,
                 1,
                 1000,
+            )?,
+            concurrency: ranged(
+                "worker.concurrency",
+                w.concurrency.get("worker.concurrency")?,
+                1,
+                256,
             )?,
             lease: positive("worker.lease", &w.lease)?,
             poll_interval: positive("worker.poll_interval", &w.poll_interval)?,

@@ -1,7 +1,10 @@
 //! `career-circle bench ...`: scenarios that print their figures as JSON, each with a ratio measured in the
 //! same run so machines of different speed can be compared.
 
+pub mod deliver;
+pub mod memory;
 pub mod schedule;
+pub mod sink;
 
 use crate::cli::load_settings;
 
@@ -23,6 +26,33 @@ pub enum Scenario {
         #[arg(long, default_value_t = 1_000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
         circles: u32,
     },
+    /// A burst of nudges through the real worker and Discord adapter to a local stand-in for Discord, with the
+    /// global rate limit set; achieved against configured rate with one worker, then with three processes.
+    Deliver {
+        /// Deliveries in the burst.
+        #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(10..=1_000_000))]
+        deliveries: u32,
+        /// The configured global rate (requests per second).
+        #[arg(long, default_value_t = 1_000, value_parser = clap::value_parser!(u32).range(3..=100_000))]
+        rate: u32,
+    },
+    /// Resident memory of `career-circle run` (no gateway) with N members, idle and during a burst of nudges.
+    Memory {
+        /// Members to seed.
+        #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(30..=2_000_000))]
+        members: u32,
+        /// Nudges in the burst (one per member at most).
+        #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..=2_000_000))]
+        burst: u32,
+    },
+    /// (Used by `bench deliver`.) Drain the outbox of DATABASE_URL into the given sink, then exit.
+    #[command(hide = true)]
+    DeliverWorker {
+        #[arg(long)]
+        sink: String,
+        #[arg(long)]
+        rate: u32,
+    },
 }
 
 pub async fn main(args: Args) -> u8 {
@@ -33,6 +63,23 @@ pub async fn main(args: Args) -> u8 {
     crate::telemetry::init(&settings.log);
     let result = match args.scenario {
         Scenario::Schedule { members, circles } => schedule::run(&settings, members, circles).await,
+        Scenario::Deliver { deliveries, rate } => deliver::run(&settings, deliveries, rate).await,
+        Scenario::Memory { members, burst } => memory::run(&settings, members, burst).await,
+        Scenario::DeliverWorker { sink, rate } => {
+            let ws = deliver::worker_settings(&settings.worker, rate);
+            match crate::store::connect(
+                settings.database_url(),
+                8,
+                settings.database.connect_timeout,
+            )
+            .await
+            {
+                Ok(pool) => deliver::drain(pool, &sink, &ws)
+                    .await
+                    .map(|n| n.to_string()),
+                Err(e) => Err(e.into()),
+            }
+        }
     };
     match result {
         Ok(json) => {

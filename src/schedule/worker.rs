@@ -5,6 +5,9 @@
 //! delivery id, so a resend after a crash between send and record is dropped by the platform.
 
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use futures::StreamExt as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -101,15 +104,37 @@ impl Worker {
             metrics::gauge!("career_circle_claim_lag_seconds")
                 .set((now - oldest).num_milliseconds() as f64 / 1000.0);
         }
-        for (index, delivery) in batch.iter().enumerate() {
-            let stopping = shutdown.is_some_and(|s| *s.borrow());
-            if stopping || outcome.pause.is_some() {
-                let rest: Vec<i64> = batch[index..].iter().map(|d| d.id).collect();
-                outbox::release(&self.pool, &rest, &self.id).await?;
-                outcome.released += rest.len();
-                break;
-            }
-            self.process(delivery, &mut outcome).await?;
+        // Deliveries of a batch go out concurrently (the rate limiters still pace them); once the platform asks
+        // us to slow down, or shutdown begins, the ones not yet started are given back.
+        let halt = AtomicBool::new(false);
+        let results: Vec<anyhow::Result<Outcome>> = futures::stream::iter(batch)
+            .map(|delivery: Claimed| {
+                let halt = &halt;
+                async move {
+                    let mut own = Outcome::default();
+                    if halt.load(Ordering::Relaxed) || shutdown.is_some_and(|s| *s.borrow()) {
+                        outbox::release(&self.pool, &[delivery.id], &self.id).await?;
+                        own.released = 1;
+                        return Ok(own);
+                    }
+                    self.process(&delivery, &mut own).await?;
+                    if own.pause.is_some() {
+                        halt.store(true, Ordering::Relaxed);
+                    }
+                    Ok(own)
+                }
+            })
+            .buffer_unordered(self.settings.concurrency.max(1) as usize)
+            .collect()
+            .await;
+        for r in results {
+            let o = r?;
+            outcome.sent += o.sent;
+            outcome.retried += o.retried;
+            outcome.failed += o.failed;
+            outcome.skipped += o.skipped;
+            outcome.released += o.released;
+            outcome.pause = outcome.pause.max(o.pause);
         }
         Ok(outcome)
     }

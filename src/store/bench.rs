@@ -28,7 +28,7 @@ pub async fn seed(
     .await?;
     sqlx::query!(
         "INSERT INTO members (server_id, platform_user_id, display_name, zone, created_at)
-         SELECT $1, 'user ' || g, 'Member ' || g, ($2::text[])[1 + (g % cardinality($2::text[]))], $3
+         SELECT $1, (1000000000000000 + g)::text, 'Member ' || g, ($2::text[])[1 + (g % cardinality($2::text[]))], $3
          FROM generate_series(1, $4::bigint) g",
         server,
         zones,
@@ -42,7 +42,7 @@ pub async fn seed(
          SELECT c.id, m.id, 'member', $2
          FROM members m
          JOIN circles c ON c.server_id = m.server_id
-              AND c.name = 'circle ' || (1 + (substr(m.platform_user_id, 6)::bigint % $3::bigint))
+              AND c.name = 'circle ' || (1 + ((m.platform_user_id::bigint - 1000000000000000) % $3::bigint))
          WHERE m.server_id = $1",
         server,
         at,
@@ -77,4 +77,48 @@ pub async fn bare_insert(pool: &PgPool, now: DateTime<Utc>) -> sqlx::Result<u64>
     .await?;
     tx.rollback().await?;
     Ok(done.rows_affected())
+}
+
+/// A nudge for up to `limit` memberships, due at `now`, committed: the bursts `bench deliver` and `memory` send.
+pub async fn queue_nudges(
+    pool: &PgPool,
+    period: &str,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query!(
+        "INSERT INTO deliveries (kind, circle_id, member_id, period, due_at, status, next_attempt_at, created_at)
+         SELECT 'monthly_nudge', ms.circle_id, ms.member_id, $1, $2, 'pending', $2, $2
+         FROM (SELECT circle_id, member_id FROM memberships ORDER BY member_id LIMIT $3) ms
+         ON CONFLICT ON CONSTRAINT deliveries_natural_key DO NOTHING",
+        period,
+        now,
+        limit,
+    )
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Puts every delivery back to pending, to send the same burst again.
+pub async fn requeue(pool: &PgPool, now: DateTime<Utc>) -> sqlx::Result<u64> {
+    let done = sqlx::query!(
+        "UPDATE deliveries SET status = 'pending', sent_at = NULL, message_id = NULL, channel_id = NULL, attempts = 0,
+                last_error = NULL, claimed_by = NULL, claimed_until = NULL, next_attempt_at = $1",
+        now,
+    )
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// (pending, sent) deliveries.
+pub async fn progress(pool: &PgPool) -> sqlx::Result<(i64, i64)> {
+    let row = sqlx::query!(
+        r#"SELECT count(*) FILTER (WHERE status = 'pending') AS "pending!", count(*) FILTER (WHERE status = 'sent') AS "sent!"
+           FROM deliveries"#
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok((row.pending, row.sent))
 }

@@ -32,3 +32,48 @@ fn bench_schedule_smoke() {
         json["ratio"].as_f64().unwrap() > 0.0 && json["planner_tick_ms"].as_f64().unwrap() > 0.0
     );
 }
+
+fn bench(args: &[&str]) -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_career-circle"))
+        .arg("bench")
+        .args(args)
+        .env(
+            "DATABASE_URL",
+            std::env::var("DATABASE_URL").expect("scripts/test sets DATABASE_URL"),
+        )
+        .env("CAREER_CIRCLE_CONFIG", "/nonexistent/local.toml")
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("one JSON object ({e}): {stdout}"))
+}
+
+#[test]
+fn bench_deliver_smoke() {
+    let json = bench(&["deliver", "--deliveries", "300", "--rate", "600"]);
+    assert_eq!(json["deliveries"], 300);
+    for run in ["one_worker", "three_processes"] {
+        assert_eq!(json[run]["messages"], 300, "{json}");
+        assert_eq!(json[run]["duplicates"], 0, "{json}");
+        assert!(json[run]["achieved_rate"].as_f64().unwrap() > 0.0);
+    }
+}
+
+#[test]
+fn bench_memory_smoke() {
+    let json = bench(&["memory", "--members", "500", "--burst", "200"]);
+    assert_eq!(json["burst"], 200);
+    let (idle, peak) = (
+        json["idle_rss_mib"].as_f64().unwrap(),
+        json["burst_peak_rss_mib"].as_f64().unwrap(),
+    );
+    assert!(idle > 1.0 && peak >= idle, "{json}");
+    assert_eq!(json["duplicates"], 0);
+}

@@ -1,0 +1,173 @@
+//! `bench deliver`: a burst of nudges through the real worker and Discord adapter to a local sink, with the
+//! global rate limit set; achieved rate against the configured one, once with one worker and once with three
+//! worker processes sharing the database.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use chrono::Utc;
+use serenity::http::HttpBuilder;
+use sqlx::PgPool;
+
+use crate::bench::schedule::ZONES;
+use crate::bench::sink::Sink;
+use crate::chat::ChatPort;
+use crate::chat::discord::chat_port::DiscordChat;
+use crate::cli::scratch::ScratchDb;
+use crate::clock::SystemClock;
+use crate::schedule::worker::Worker;
+use crate::settings::{Settings, WorkerSettings};
+use crate::store::bench as seed;
+
+pub fn worker_settings(base: &WorkerSettings, rate: u32) -> WorkerSettings {
+    WorkerSettings {
+        global_rate: rate.max(1),
+        // Every nudge goes to its own DM, so only the global limit matters here.
+        channel_rate: 100_000,
+        batch_size: 200,
+        concurrency: 32,
+        request_timeout: Duration::from_secs(10),
+        ..base.clone()
+    }
+}
+
+/// Works the outbox until nothing is left to claim; returns the deliveries this worker sent.
+pub async fn drain(
+    pool: PgPool,
+    sink_url: &str,
+    settings: &WorkerSettings,
+) -> anyhow::Result<usize> {
+    let http = HttpBuilder::new("bench-token")
+        .proxy(sink_url.to_owned())
+        .ratelimiter_disabled(true)
+        .build();
+    let chat: Arc<dyn ChatPort> =
+        Arc::new(DiscordChat::new(Arc::new(http), settings.request_timeout)?);
+    let worker = Worker::new(pool.clone(), chat, Arc::new(SystemClock), settings.clone());
+    let mut sent = 0;
+    loop {
+        let o = worker.run_once().await?;
+        sent += o.sent;
+        if o.claimed == 0 {
+            let (pending, _) = seed::progress(&pool).await?;
+            if pending == 0 {
+                return Ok(sent);
+            }
+            // Others hold the rest, or a retry is not due yet.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+pub async fn run(settings: &Settings, deliveries: u32, rate: u32) -> anyhow::Result<String> {
+    let scratch = ScratchDb::create(settings.database_url(), "cc_bench").await?;
+    let result = measure(&scratch, settings, deliveries, rate).await;
+    if let Err(e) = scratch.drop().await {
+        tracing::warn!(error = %e, "could not drop the scratch database");
+    }
+    result
+}
+
+async fn measure(
+    scratch: &ScratchDb,
+    settings: &Settings,
+    deliveries: u32,
+    rate: u32,
+) -> anyhow::Result<String> {
+    let pool = &scratch.pool;
+    let now = Utc::now();
+    let zones: Vec<String> = ZONES.iter().map(|z| (*z).to_owned()).collect();
+    seed::seed(
+        pool,
+        i64::from(deliveries),
+        i64::from((deliveries / 10).max(1)),
+        &zones,
+        now - chrono::Duration::days(1),
+    )
+    .await?;
+    let queued = seed::queue_nudges(
+        pool,
+        &now.format("%Y-%m").to_string(),
+        now,
+        i64::from(deliveries),
+    )
+    .await?;
+    let sink = Sink::default();
+    let url = sink.start().await?;
+
+    // One worker in this process.
+    let ws = worker_settings(&settings.worker, rate);
+    let started = Instant::now();
+    let sent_one = drain(pool.clone(), &url, &ws).await?;
+    let wall_one = started.elapsed().as_secs_f64();
+    let one = sink.counts();
+    let span_one = sink.span_seconds();
+
+    // Three processes, each with a third of the rate, on the same burst again.
+    seed::requeue(pool, Utc::now()).await?;
+    sink.reset();
+    let exe = std::env::current_exe().context("finding this program to start worker processes")?;
+    let started = Instant::now();
+    let mut children = Vec::new();
+    for _ in 0..3 {
+        children.push(
+            tokio::process::Command::new(&exe)
+                .args([
+                    "bench",
+                    "deliver-worker",
+                    "--sink",
+                    &url,
+                    "--rate",
+                    &(rate / 3).max(1).to_string(),
+                ])
+                .env("DATABASE_URL", &scratch.url)
+                .env("RUST_LOG", "error")
+                .stdout(std::process::Stdio::null())
+                .kill_on_drop(true)
+                .spawn()
+                .context("starting a worker process")?,
+        );
+    }
+    for mut child in children {
+        let status = child.wait().await?;
+        anyhow::ensure!(status.success(), "a worker process failed: {status}");
+    }
+    let wall_three = started.elapsed().as_secs_f64();
+    let three = sink.counts();
+    let span_three = sink.span_seconds();
+    let (pending, sent) = seed::progress(pool).await?;
+    anyhow::ensure!(
+        pending == 0 && sent == i64::try_from(queued).unwrap_or(i64::MAX),
+        "{pending} pending, {sent} sent"
+    );
+
+    let achieved = |messages: u64, span: f64| {
+        if span > 0.0 {
+            (messages.saturating_sub(1)) as f64 / span
+        } else {
+            0.0
+        }
+    };
+    let (a1, a3) = (
+        achieved(one.messages, span_one),
+        achieved(three.messages, span_three),
+    );
+    Ok(serde_json::json!({
+        "scenario": "deliver",
+        "deliveries": queued,
+        "configured_rate": rate,
+        "one_worker": {"sent": sent_one, "messages": one.messages, "duplicates": one.duplicates,
+                       "seconds": round(span_one), "wall_seconds": round(wall_one),
+                       "achieved_rate": round(a1), "ratio": round(a1 / f64::from(rate.max(1)))},
+        "three_processes": {"messages": three.messages, "duplicates": three.duplicates,
+                            "seconds": round(span_three), "wall_seconds": round(wall_three),
+                            "achieved_rate": round(a3), "ratio": round(a3 / f64::from((rate / 3).max(1) * 3))},
+        "goal": "ratio >= 0.9, zero duplicates",
+    })
+    .to_string())
+}
+
+fn round(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
