@@ -1,6 +1,7 @@
 //! `career-circle bench ...`: scenarios that print their figures as JSON, each with a ratio measured in the
 //! same run so machines of different speed can be compared.
 
+pub mod commands;
 pub mod deliver;
 pub mod memory;
 pub mod schedule;
@@ -45,6 +46,15 @@ pub enum Scenario {
         #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..=2_000_000))]
         burst: u32,
     },
+    /// A mixed load of member commands through the use cases against the database: p50/p99 latency, throughput.
+    Commands {
+        /// Commands to run.
+        #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(10..=1_000_000))]
+        count: u32,
+        /// Commands in flight at once.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
+        concurrency: u32,
+    },
     /// (Used by `bench deliver`.) Drain the outbox of DATABASE_URL into the given sink, then exit.
     #[command(hide = true)]
     DeliverWorker {
@@ -64,6 +74,9 @@ pub async fn main(args: Args) -> u8 {
     let result = match args.scenario {
         Scenario::Schedule { members, circles } => schedule::run(&settings, members, circles).await,
         Scenario::Deliver { deliveries, rate } => deliver::run(&settings, deliveries, rate).await,
+        Scenario::Commands { count, concurrency } => {
+            commands::run(&settings, count, concurrency).await
+        }
         Scenario::Memory { members, burst } => memory::run(&settings, members, burst).await,
         Scenario::DeliverWorker { sink, rate } => {
             let ws = deliver::worker_settings(&settings.worker, rate);

@@ -77,3 +77,11 @@ fn bench_memory_smoke() {
     assert!(idle > 1.0 && peak >= idle, "{json}");
     assert_eq!(json["duplicates"], 0);
 }
+
+#[test]
+fn bench_commands_smoke() {
+    let json = bench(&["commands", "--count", "200", "--concurrency", "2"]);
+    assert_eq!(json["commands"], 200);
+    assert_eq!(json["unexpected_errors"], 0, "{json}");
+    assert!(json["p99_ms"].as_f64().unwrap() >= json["p50_ms"].as_f64().unwrap());
+}
