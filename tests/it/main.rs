@@ -12,6 +12,7 @@ mod discord_e2e;
 mod fuzz_inputs;
 mod loopback_discord;
 mod ops;
+mod pg_restart;
 mod process;
 mod reliability;
 mod reviews;
