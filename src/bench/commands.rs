@@ -28,10 +28,7 @@ fn actor(i: usize) -> Actor {
 pub async fn run(settings: &Settings, count: u32, concurrency: u32) -> anyhow::Result<String> {
     let scratch = ScratchDb::create(settings.database_url(), "cc_bench").await?;
     let result = measure(&scratch, settings, count, concurrency).await;
-    if let Err(e) = scratch.drop().await {
-        tracing::warn!(error = %e, "could not drop the scratch database");
-    }
-    result
+    scratch.finish(result).await
 }
 
 /// One command of the mix, chosen by `n`; returns whether the use case answered (user errors count as answers).

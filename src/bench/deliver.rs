@@ -63,10 +63,7 @@ pub async fn drain(
 pub async fn run(settings: &Settings, deliveries: u32, rate: u32) -> anyhow::Result<String> {
     let scratch = ScratchDb::create(settings.database_url(), "cc_bench").await?;
     let result = measure(&scratch, settings, deliveries, rate).await;
-    if let Err(e) = scratch.drop().await {
-        tracing::warn!(error = %e, "could not drop the scratch database");
-    }
-    result
+    scratch.finish(result).await
 }
 
 async fn measure(

@@ -28,10 +28,7 @@ fn rss_mib(pid: u32) -> anyhow::Result<f64> {
 pub async fn run(settings: &Settings, members: u32, burst: u32) -> anyhow::Result<String> {
     let scratch = ScratchDb::create(settings.database_url(), "cc_bench").await?;
     let result = measure(&scratch, members, burst).await;
-    if let Err(e) = scratch.drop().await {
-        tracing::warn!(error = %e, "could not drop the scratch database");
-    }
-    result
+    scratch.finish(result).await
 }
 
 async fn measure(scratch: &ScratchDb, members: u32, burst: u32) -> anyhow::Result<String> {

@@ -47,10 +47,7 @@ pub const ZONES: [&str; 30] = [
 pub async fn run(settings: &Settings, members: u32, circles: u32) -> anyhow::Result<String> {
     let scratch = ScratchDb::create(settings.database_url(), "cc_bench").await?;
     let result = measure(&scratch, settings, members, circles).await;
-    if let Err(e) = scratch.drop().await {
-        tracing::warn!(error = %e, "could not drop the scratch database");
-    }
-    result
+    scratch.finish(result).await
 }
 
 async fn measure(

@@ -80,17 +80,14 @@ pub async fn main(args: Args) -> u8 {
         Ok(s) => s,
         Err(e) => {
             eprintln!(
-                "error: the demo needs PostgreSQL ({e:#}). Start one, set DATABASE_URL, or use scripts/demo, which \
+                "error: the demo needs PostgreSQL ({e:#}). Start one, set DATABASE_URL, or use scripts/run, which \
                  finds or starts one for you."
             );
             return 1;
         }
     };
     let result = run(&scratch, &settings, &args, zone).await;
-    if let Err(e) = scratch.drop().await {
-        tracing::warn!(error = %e, "could not drop the demo database");
-    }
-    match result {
+    match scratch.finish(result).await {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("error: {e:#}");

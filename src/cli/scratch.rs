@@ -54,6 +54,15 @@ impl ScratchDb {
         })
     }
 
+    /// Drops the database and hands back the result of the work done in it; a failed drop is only logged,
+    /// so it never hides the work's own outcome.
+    pub async fn finish<T>(self, result: anyhow::Result<T>) -> anyhow::Result<T> {
+        if let Err(e) = self.drop().await {
+            tracing::warn!(error = %e, "could not drop the scratch database");
+        }
+        result
+    }
+
     pub async fn drop(self) -> anyhow::Result<()> {
         self.pool.close().await;
         let mut admin = PgConnection::connect(&self.admin_url).await?;

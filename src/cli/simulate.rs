@@ -119,10 +119,7 @@ pub async fn main(args: Args) -> u8 {
 pub async fn simulate(settings: &Settings, args: &Args) -> anyhow::Result<Vec<String>> {
     let scratch = ScratchDb::create(settings.database_url(), "cc_simulate").await?;
     let result = run_in(&scratch, settings, args).await;
-    if let Err(e) = scratch.drop().await {
-        tracing::warn!(error = %e, "could not drop the scratch database");
-    }
-    result
+    scratch.finish(result).await
 }
 
 async fn run_in(

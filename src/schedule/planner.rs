@@ -54,6 +54,17 @@ impl Planner {
         }
     }
 
+    /// The kinds with a schedule of their own, and their default cron texts, as parallel lists for SQL.
+    fn schedules(&self) -> (Vec<String>, Vec<String>) {
+        DeliveryKind::SCHEDULED
+            .into_iter()
+            .filter_map(|k| {
+                self.default_cron(k)
+                    .map(|c| (k.as_str().to_owned(), c.to_cron_text().to_owned()))
+            })
+            .unzip()
+    }
+
     /// Plans everything due up to `now` that earlier ticks have not covered.
     pub async fn tick(&self, now: DateTime<Utc>) -> anyhow::Result<TickReport> {
         let mut report = TickReport::default();
@@ -72,15 +83,7 @@ impl Planner {
             return Ok(report);
         }
 
-        let cron_kinds: Vec<DeliveryKind> = DeliveryKind::SCHEDULED
-            .into_iter()
-            .filter(|k| self.default_cron(*k).is_some())
-            .collect();
-        let kind_names: Vec<String> = cron_kinds.iter().map(|k| k.as_str().to_owned()).collect();
-        let defaults: Vec<String> = cron_kinds
-            .iter()
-            .filter_map(|k| self.default_cron(*k).map(|c| c.to_cron_text().to_owned()))
-            .collect();
+        let (kind_names, defaults) = self.schedules();
         let pairs = sql::schedule_zones(&self.pool, &kind_names, &defaults)
             .await
             .context("listing schedules")?;
@@ -251,15 +254,7 @@ impl Planner {
     /// The earliest instant after `after` at which anything is scheduled for any member, so a virtual clock
     /// (the demo) can jump from one due moment to the next instead of ticking through empty hours.
     pub async fn next_due(&self, after: DateTime<Utc>) -> anyhow::Result<Option<DateTime<Utc>>> {
-        let cron_kinds: Vec<DeliveryKind> = DeliveryKind::SCHEDULED
-            .into_iter()
-            .filter(|k| self.default_cron(*k).is_some())
-            .collect();
-        let kind_names: Vec<String> = cron_kinds.iter().map(|k| k.as_str().to_owned()).collect();
-        let defaults: Vec<String> = cron_kinds
-            .iter()
-            .filter_map(|k| self.default_cron(*k).map(|c| c.to_cron_text().to_owned()))
-            .collect();
+        let (kind_names, defaults) = self.schedules();
         let pairs = sql::schedule_zones(&self.pool, &kind_names, &defaults).await?;
         // Follow-ups already in the outbox (a review's midway nudge and close) count too.
         let mut best: Option<DateTime<Utc>> =

@@ -4,23 +4,7 @@ use std::process::Command;
 
 #[test]
 fn bench_schedule_smoke() {
-    let out = Command::new(env!("CARGO_BIN_EXE_career-circle"))
-        .args(["bench", "schedule", "--members", "300", "--circles", "10"])
-        .env(
-            "DATABASE_URL",
-            std::env::var("DATABASE_URL").expect("scripts/test sets DATABASE_URL"),
-        )
-        .env("CAREER_CIRCLE_CONFIG", "/nonexistent/local.toml")
-        .env("RUST_LOG", "error")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    let json = bench(&["schedule", "--members", "300", "--circles", "10"]);
     assert_eq!(json["rows"], 300, "one nudge per member: {json}");
     assert_eq!(json["zones"], 30);
     assert_eq!(

@@ -7,7 +7,6 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use career_circle::app::circles::CreateCircle;
 use career_circle::chat::discord::Connection;
 use career_circle::cli::run::serve;
 use career_circle::settings::CommandScope;
@@ -15,7 +14,7 @@ use sqlx::PgPool;
 use tokio::sync::watch;
 
 use crate::support::discord::{LoopbackDiscord, TOKEN};
-use crate::support::{actor, settings, world};
+use crate::support::settings;
 
 fn pg_bin(name: &str) -> Option<PathBuf> {
     let from_path = std::env::var_os("PATH")
@@ -178,39 +177,7 @@ async fn postgres_restarted_under_load_loses_nothing_and_healthz_tells() {
     let pool = PgPool::connect(&pg.url()).await.unwrap();
     career_circle::store::migrate(&pool).await.unwrap();
     let discord = LoopbackDiscord::start().await;
-    let w = world(pool.clone(), &chrono::Utc::now().to_rfc3339());
-    let mut users = Vec::new();
-    for i in 0..15 {
-        let id = discord.add_user(&format!("m{i}"));
-        let a = actor(&discord.guild_id(), &id);
-        if i == 0 {
-            w.app
-                .circle_create(
-                    &a,
-                    CreateCircle {
-                        name: "C",
-                        channel_id: &discord.channel_id(),
-                        zone: None,
-                    },
-                )
-                .await
-                .unwrap();
-        } else {
-            w.app.circle_join(&a, "C").await.unwrap();
-        }
-        w.app
-            .commit_add(&a, "publish one post", None)
-            .await
-            .unwrap();
-        users.push(id);
-    }
-    sqlx::query(
-        "INSERT INTO deliveries (kind, circle_id, member_id, period, due_at, next_attempt_at)
-         SELECT 'monthly_nudge', circle_id, member_id, 'now', now(), now() FROM memberships",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
+    let users = crate::reliability::burst(&pool, &discord, 15).await;
     pool.close().await;
 
     let mut s = settings().with_database_url(&pg.url());

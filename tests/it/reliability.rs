@@ -18,7 +18,7 @@ use crate::support::discord::{Fault, LoopbackDiscord, TOKEN};
 use crate::support::{actor, settings, world};
 
 /// A circle of `n` loopback users with a monthly commitment each and a nudge waiting in the outbox, due now.
-async fn burst(pool: &PgPool, discord: &LoopbackDiscord, n: usize) -> Vec<String> {
+pub async fn burst(pool: &PgPool, discord: &LoopbackDiscord, n: usize) -> Vec<String> {
     let now = chrono::Utc::now().to_rfc3339();
     let w = world(pool.clone(), &now);
     let guild = discord.guild_id();
