@@ -43,15 +43,19 @@ pub async fn history(pool: &PgPool, member_id: i64) -> sqlx::Result<Vec<SpecRow>
     .await
 }
 
-/// Saves the next version. Two saves racing for the same number collide on UNIQUE (member, version); the
-/// loser's error surfaces as unexpected and the member simply saves again.
+/// Saves the next version. Saves of one member are serialised on the member's row, so two at once (the form
+/// submitted twice, a phase change racing an edit) make two versions instead of colliding on the number.
 pub async fn save(
     pool: &PgPool,
     member_id: i64,
     spec: &SpecRow,
     now: DateTime<Utc>,
 ) -> sqlx::Result<i32> {
-    sqlx::query_scalar!(
+    let mut tx = pool.begin().await?;
+    sqlx::query!("SELECT id FROM members WHERE id = $1 FOR UPDATE", member_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let version = sqlx::query_scalar!(
         "INSERT INTO spec_versions (member_id, version, vision, milestones_1y, milestones_3y, milestones_5y, skills,
                                     metrics, tradeoffs, phase, phase_since, visibility, created_at)
          SELECT $1, COALESCE(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12
@@ -70,6 +74,8 @@ pub async fn save(
         spec.visibility,
         now,
     )
-    .fetch_one(pool)
-    .await
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(version)
 }

@@ -525,3 +525,27 @@ async fn me_timezone_vacation_and_export(pool: PgPool) {
     assert_eq!(json["wins"][0]["text"], "I shipped it");
     assert_eq!(json["commitments"][0]["title"], "publish one post");
 }
+
+#[sqlx::test]
+async fn concurrent_spec_saves_make_versions_not_errors(pool: PgPool) {
+    let w = world(pool, "2027-01-10T12:00:00Z");
+    let ann = actor("g1", "ann");
+    w.app.circle_create(&ann, create("C")).await.unwrap();
+    let saves = (0..8).map(|i| {
+        let app = w.app.clone();
+        let ann = ann.clone();
+        tokio::spawn(async move {
+            app.spec_save(&ann, &[("vision".into(), format!("take {i}"))])
+                .await
+        })
+    });
+    for s in futures::future::join_all(saves).await {
+        assert!(s.unwrap().is_ok());
+    }
+    let versions: Vec<i32> =
+        sqlx::query_scalar("SELECT version FROM spec_versions ORDER BY version")
+            .fetch_all(&w.pool)
+            .await
+            .unwrap();
+    assert_eq!(versions, (1..=8).collect::<Vec<_>>());
+}
