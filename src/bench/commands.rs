@@ -1,27 +1,96 @@
-//! `bench commands`: a mixed load of member commands through the use cases against the database, as the Discord
-//! adapter calls them (the adapter only parses options and renders the reply). Latency percentiles and throughput.
+//! `bench commands`: a mixed load of slash commands through the real serenity client and poise into the use cases
+//! and the database, against a stand-in Discord on loopback. Latency is from pushing the interaction on the
+//! gateway to receiving the bot's interaction callback; percentiles and throughput.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
 
-use chrono::Utc;
+use anyhow::Context as _;
+use serde_json::{Value, json};
 
 use crate::app::circles::CreateCircle;
-use crate::app::commitments::Done;
-use crate::app::opportunities::Evaluate;
 use crate::app::{Actor, App, Platform};
+use crate::bench::standin::{self, Standin};
+use crate::chat::discord::{self, Connection};
 use crate::cli::scratch::ScratchDb;
 use crate::clock::SystemClock;
-use crate::settings::Settings;
+use crate::settings::{CommandScope, Settings};
 
 const MEMBERS: usize = 60;
 
-fn actor(i: usize) -> Actor {
-    Actor {
-        platform: Platform::Discord,
-        server: Some("bench-guild".to_owned()),
-        user_id: (1_000_000_000_000_000u64 + i as u64).to_string(),
-        display_name: format!("Member {i}"),
+fn user_id(i: usize) -> String {
+    (1_200_000_000_000_000u64 + i as u64).to_string()
+}
+
+fn sub(name: &str, options: Value) -> Value {
+    json!([{"type": 1, "name": name, "options": options}])
+}
+
+fn text(name: &str, value: &str) -> Value {
+    json!({"type": 3, "name": name, "value": value})
+}
+
+fn int(name: &str, value: i64) -> Value {
+    json!({"type": 4, "name": name, "value": value})
+}
+
+/// The n-th command of the mix: (command, options).
+fn command(n: usize) -> (&'static str, Value) {
+    match n % 10 {
+        0 => ("commit", sub("list", json!([]))),
+        1 => (
+            "commit",
+            sub("done", json!([text("link", "https://example.com/post")])),
+        ),
+        2 => ("spec", sub("show", json!([]))),
+        3 => ("circle", sub("members", json!([]))),
+        4 => (
+            "win",
+            sub(
+                "add",
+                json!([text("text", "I shipped the thing and it moved the metric")]),
+            ),
+        ),
+        5 => (
+            "checkin",
+            sub(
+                "answer",
+                json!([text(
+                    "answers",
+                    "On track; writing slipped; next: Friday mornings."
+                )]),
+            ),
+        ),
+        6 => (
+            "spec",
+            sub(
+                "phase",
+                json!([text(
+                    "phase",
+                    if n % 20 == 6 { "impact" } else { "learning" }
+                )]),
+            ),
+        ),
+        7 => (
+            "opportunity",
+            sub(
+                "evaluate",
+                json!([
+                    text("name", "Acme"),
+                    int("learning", 4),
+                    int("impact", 3),
+                    int("compensation", 3),
+                    int("team", 4),
+                    int("alignment", 4)
+                ]),
+            ),
+        ),
+        8 => (
+            "me",
+            sub("timezone", json!([text("zone", "Europe/London")])),
+        ),
+        _ => ("win", sub("list", json!([]))),
     }
 }
 
@@ -31,77 +100,31 @@ pub async fn run(settings: &Settings, count: u32, concurrency: u32) -> anyhow::R
     scratch.finish(result).await
 }
 
-/// One command of the mix, chosen by `n`; returns whether the use case answered (user errors count as answers).
-async fn one(app: &App, n: usize) -> bool {
-    let a = actor(n % MEMBERS);
-    let result = match n % 10 {
-        0 => app.commit_list(&a).await,
-        1 => {
-            app.commit_done(
-                &a,
-                Done {
-                    commitment: None,
-                    link: Some("https://example.com/p"),
-                    note: None,
-                },
-            )
-            .await
-        }
-        2 => app.spec_show(&a, None).await,
-        3 => app.circle_members(&a, None).await,
-        4 => {
-            app.win_add(&a, "I shipped the thing and it moved the metric", None)
-                .await
-        }
-        5 => {
-            app.checkin_command(
-                &a,
-                None,
-                "On track; writing slipped; next: Friday mornings.",
-            )
-            .await
-        }
-        6 => {
-            app.spec_save(
-                &a,
-                &[("vision".to_owned(), format!("Head of product, take {n}"))],
-            )
-            .await
-        }
-        7 => {
-            let e = Evaluate {
-                name: "Acme",
-                scores: [4, 3, 3, 4, 4],
-                fails: None,
-            };
-            app.opportunity_evaluate(&a, e).await
-        }
-        8 => app.me_timezone(&a, "Europe/London").await,
-        _ => app.win_list(&a, None).await,
-    };
-    !matches!(result, Err(crate::app::Error::Unexpected(_)))
-}
-
 async fn measure(
     scratch: &ScratchDb,
     settings: &Settings,
     count: u32,
     concurrency: u32,
 ) -> anyhow::Result<String> {
-    let app = Arc::new(App::new(
+    let app = App::new(
         scratch.pool.clone(),
         Arc::new(SystemClock),
         settings.schedule.clone(),
-    ));
+    );
     for i in 0..MEMBERS {
-        let a = actor(i);
+        let a = Actor {
+            platform: Platform::Discord,
+            server: Some(standin::GUILD_ID.to_owned()),
+            user_id: user_id(i),
+            display_name: format!("Member {i}"),
+        };
         let circle = format!("Circle {}", i / 10);
         if i % 10 == 0 {
             app.circle_create(
                 &a,
                 CreateCircle {
                     name: &circle,
-                    channel_id: "1000",
+                    channel_id: standin::CHANNEL_ID,
                     zone: None,
                 },
             )
@@ -113,34 +136,80 @@ async fn measure(
         app.spec_save(&a, &[("vision".to_owned(), "Head of product".to_owned())])
             .await?;
     }
+
+    let discord = Standin::default();
+    let base = discord.start().await?;
+    let connection = Connection {
+        token: "bench.token.not-a-real-one".to_owned(),
+        proxy: Some(base),
+        register: CommandScope::Guild,
+        dev_guild_id: standin::GUILD_ID.parse().ok(),
+        request_timeout: Duration::from_secs(10),
+    };
+    let framework = discord::framework(
+        app,
+        Arc::new(AtomicBool::new(false)),
+        CommandScope::Guild,
+        connection.dev_guild_id,
+    );
+    let mut client =
+        serenity::all::ClientBuilder::new_with_http(connection.http()?, discord::intents())
+            .framework(framework)
+            .await
+            .context("building the Discord client")?;
+    let shards = client.shard_manager.clone();
+    let running = tokio::spawn(async move { client.start().await });
     let started = Instant::now();
-    let mut latencies: Vec<f64> = Vec::with_capacity(count as usize);
-    let mut failures = 0;
+    while !discord.ready() {
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(20),
+            "the bot never became ready"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
     let workers = concurrency.max(1) as usize;
     let per = (count as usize).div_ceil(workers);
+    let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for w in 0..workers {
-        let app = app.clone();
+        let discord = discord.clone();
         tasks.spawn(async move {
             let mut own = Vec::with_capacity(per);
-            let mut failed = 0;
             for k in 0..per {
                 let n = w * per + k;
-                let t = Instant::now();
-                if !one(&app, n).await {
-                    failed += 1;
+                let (name, options) = command(n);
+                let interaction = standin::slash_command(
+                    2_000_000_000_000_000 + n as u64,
+                    &user_id(n % MEMBERS),
+                    name,
+                    options,
+                );
+                let sent = Instant::now();
+                let answered =
+                    tokio::time::timeout(Duration::from_secs(3), discord.interact(interaction))
+                        .await;
+                match answered {
+                    Ok(Some(at)) => own.push(Some((at - sent).as_secs_f64() * 1000.0)),
+                    _ => own.push(None),
                 }
-                own.push(t.elapsed().as_secs_f64() * 1000.0);
             }
-            (own, failed)
+            own
         });
     }
+    let mut latencies = Vec::with_capacity(count as usize);
+    let mut unanswered = 0;
     while let Some(done) = tasks.join_next().await {
-        let (own, failed) = done?;
-        latencies.extend(own);
-        failures += failed;
+        for l in done? {
+            match l {
+                Some(ms) => latencies.push(ms),
+                None => unanswered += 1,
+            }
+        }
     }
     let seconds = started.elapsed().as_secs_f64();
+    shards.shutdown_all().await;
+    running.abort();
     latencies.sort_by(f64::total_cmp);
     let pct = |p: f64| {
         latencies
@@ -148,18 +217,19 @@ async fn measure(
             .copied()
             .unwrap_or(0.0)
     };
-    Ok(serde_json::json!({
+    Ok(json!({
         "scenario": "commands",
-        "commands": latencies.len(),
+        "commands": latencies.len() + unanswered,
+        "answered": latencies.len(),
+        "unanswered_in_3s": unanswered,
+        "unexpected_errors": discord.apologies(),
         "concurrency": workers,
-        "unexpected_errors": failures,
         "p50_ms": round(pct(0.5)),
         "p99_ms": round(pct(0.99)),
         "max_ms": round(latencies.last().copied().unwrap_or(0.0)),
         "throughput_per_s": round(latencies.len() as f64 / seconds),
         "deadline_ms": 3000,
         "ratio_p99_to_deadline": round(pct(0.99) / 3000.0),
-        "at": Utc::now().to_rfc3339(),
         "goal": "p99 under 15 ms",
     })
     .to_string())

@@ -6,6 +6,7 @@ pub mod deliver;
 pub mod memory;
 pub mod schedule;
 pub mod sink;
+pub mod standin;
 
 use crate::cli::load_settings;
 
@@ -46,7 +47,8 @@ pub enum Scenario {
         #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..=2_000_000))]
         burst: u32,
     },
-    /// A mixed load of member commands through the use cases against the database: p50/p99 latency, throughput.
+    /// A mixed load of slash commands through serenity and poise into the use cases and the database, against a
+    /// stand-in Discord on loopback: p50/p99 latency from gateway event to interaction callback, throughput.
     Commands {
         /// Commands to run.
         #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(10..=1_000_000))]

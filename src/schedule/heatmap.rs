@@ -5,6 +5,7 @@
 //! Limits: at most [`MAX_ROWS`] members and [`MAX_COLUMNS`] months; beyond that [`render`] returns
 //! an error rather than an image too large to read in a chat client.
 
+use std::iter;
 use std::sync::OnceLock;
 
 use plotters::backend::{BitMapBackend, RGBPixel};
@@ -60,8 +61,8 @@ const PAD: u32 = 12;
 const SWATCH: u32 = 14;
 /// A private family name, so that nothing else registering a font with plotters can replace ours.
 const FAMILY: &str = "career-circle-heatmap-sans";
-/// Bounds the ellipsis search on pathological names; no more than this fits in LEFT anyway.
-const MAX_NAME_CHARS: usize = 64;
+/// Bounds the ellipsis search on pathological input; no wider text fits the widest image anyway.
+const MAX_FIT_CHARS: usize = 200;
 const INK: RGBColor = RGBColor(33, 33, 33);
 const OUTLINE: RGBColor = RGBColor(150, 150, 150);
 const LEGEND: [(Cell, &str); 4] = [
@@ -76,9 +77,12 @@ type Area<'a> = DrawingArea<BitMapBackend<'a, RGBPixel>, Shift>;
 /// Exact image size; an empty circle or quarter still gets one blank row and column, so the
 /// legend has room and the image is never degenerate.
 pub fn size(rows: usize, columns: usize) -> (u32, u32) {
-    let cols = u32::try_from(columns.clamp(1, MAX_COLUMNS)).unwrap_or(1);
-    let rows = u32::try_from(rows.clamp(1, MAX_ROWS)).unwrap_or(1);
-    (LEFT + cols * CELL_W + RIGHT, TOP + rows * CELL_H + BOTTOM)
+    let n = |v: usize| u32::try_from(v.max(1)).unwrap_or(u32::MAX);
+    let width = LEFT + RIGHT + n(columns).saturating_mul(CELL_W);
+    (
+        width,
+        (TOP + BOTTOM).saturating_add(n(rows).saturating_mul(CELL_H)),
+    )
 }
 
 /// Okabe–Ito hues for kept and missed (told apart under the common colour-vision deficiencies),
@@ -125,52 +129,33 @@ fn draw(
     rows: &[HeatmapRow],
     (w, h): (u32, u32),
 ) -> Result<(), HeatmapError> {
-    let left_mid = Pos::new(HPos::Left, VPos::Center);
-    let title_style = TextStyle::from((FAMILY, 18, FontStyle::Bold).into_font())
-        .color(&INK)
-        .pos(left_mid);
-    let label_style = TextStyle::from((FAMILY, 12).into_font())
-        .color(&INK)
-        .pos(Pos::new(HPos::Center, VPos::Center));
-    let name_style = TextStyle::from((FAMILY, 14).into_font())
-        .color(&INK)
-        .pos(left_mid);
-    let legend_style = TextStyle::from((FAMILY, 13).into_font())
-        .color(&INK)
-        .pos(left_mid);
+    let style = |size: u32, weight, h_pos| {
+        TextStyle::from((FAMILY, size, weight).into_font())
+            .color(&INK)
+            .pos(Pos::new(h_pos, VPos::Center))
+    };
+    let title_style = style(18, FontStyle::Bold, HPos::Left);
+    let label_style = style(12, FontStyle::Normal, HPos::Center);
+    let name_style = style(14, FontStyle::Normal, HPos::Left);
+    let legend_style = style(13, FontStyle::Normal, HPos::Left);
 
     let title = fit(area, title, &title_style, w - 2 * PAD)?;
-    text(area, &title, &title_style, PAD, 22)?;
+    text(area, &title, &title_style, (PAD, 22))?;
     for (c, label) in (0u32..).zip(columns) {
         let label = fit(area, label, &label_style, CELL_W - 2 * GAP)?;
-        text(
-            area,
-            &label,
-            &label_style,
-            LEFT + c * CELL_W + CELL_W / 2,
-            TOP - 14,
-        )?;
+        let at = (LEFT + c * CELL_W + CELL_W / 2, TOP - 14);
+        text(area, &label, &label_style, at)?;
     }
-    let ncols = columns.len();
     for (r, row) in (0u32..).zip(rows) {
         let y = TOP + r * CELL_H;
         let name = fit(area, &row.name, &name_style, LEFT - 2 * PAD)?;
-        text(area, &name, &name_style, PAD, y + CELL_H / 2)?;
-        let padded = row
-            .cells
-            .iter()
-            .copied()
-            .chain(std::iter::repeat(Cell::NotDue));
-        for (c, cell) in (0u32..).zip(padded.take(ncols)) {
+        text(area, &name, &name_style, (PAD, y + CELL_H / 2))?;
+        let padded = row.cells.iter().copied().chain(iter::repeat(Cell::NotDue));
+        for (c, cell) in (0u32..).zip(padded.take(columns.len())) {
             let x = LEFT + c * CELL_W;
             // Half the gap on each side of every cell makes the full gap between neighbours.
-            let (x0, y0) = (x + GAP / 2, y + GAP / 2);
-            rect(
-                area,
-                (x0, y0),
-                (x + CELL_W - GAP / 2, y + CELL_H - GAP / 2),
-                rgb(cell),
-            )?;
+            let (x0, y0, x1, y1) = (x + GAP / 2, y + GAP / 2, x + CELL_W, y + CELL_H);
+            rect(area, [x0, y0, x1 - GAP / 2, y1 - GAP / 2], rgb(cell))?;
         }
     }
 
@@ -186,14 +171,10 @@ fn draw(
         }
         let top = line_y - SWATCH / 2;
         // An outline, because the not-due swatch is barely darker than the white page.
-        rect(
-            area,
-            (x - 1, top - 1),
-            (x + SWATCH + 1, top + SWATCH + 1),
-            OUTLINE,
-        )?;
-        rect(area, (x, top), (x + SWATCH, top + SWATCH), rgb(cell))?;
-        text(area, label, &legend_style, x + SWATCH + 6, line_y)?;
+        let (x1, y1) = (x + SWATCH, top + SWATCH);
+        rect(area, [x - 1, top - 1, x1 + 1, y1 + 1], OUTLINE)?;
+        rect(area, [x, top, x1, y1], rgb(cell))?;
+        text(area, label, &legend_style, (x + SWATCH + 6, line_y))?;
         x += entry + 16;
     }
     Ok(())
@@ -204,20 +185,12 @@ fn rgb(cell: Cell) -> RGBColor {
     RGBColor(r, g, b)
 }
 
-/// `to` is exclusive, matching the bitmap backend's opaque fill.
-fn rect(
-    area: &Area<'_>,
-    from: (u32, u32),
-    to: (u32, u32),
-    fill: RGBColor,
-) -> Result<(), HeatmapError> {
-    let corner = |(x, y): (u32, u32)| {
-        (
-            i32::try_from(x).unwrap_or(i32::MAX),
-            i32::try_from(y).unwrap_or(i32::MAX),
-        )
-    };
-    area.draw(&Rectangle::new([corner(from), corner(to)], fill.filled()))
+// Coordinates stay below size(MAX_ROWS, MAX_COLUMNS), far inside i32, so the casts cannot wrap.
+
+/// `[x0, y0, x1, y1]`, with x1 and y1 exclusive as in the bitmap backend's opaque fill.
+fn rect(area: &Area<'_>, [x0, y0, x1, y1]: [u32; 4], fill: RGBColor) -> Result<(), HeatmapError> {
+    let corners = [(x0 as i32, y0 as i32), (x1 as i32, y1 as i32)];
+    area.draw(&Rectangle::new(corners, fill.filled()))
         .map_err(draw_err)
 }
 
@@ -225,14 +198,10 @@ fn text(
     area: &Area<'_>,
     s: &str,
     style: &TextStyle<'_>,
-    x: u32,
-    y: u32,
+    (x, y): (u32, u32),
 ) -> Result<(), HeatmapError> {
-    let at = (
-        i32::try_from(x).unwrap_or(i32::MAX),
-        i32::try_from(y).unwrap_or(i32::MAX),
-    );
-    area.draw_text(s, style, at).map_err(draw_err)
+    area.draw_text(s, style, (x as i32, y as i32))
+        .map_err(draw_err)
 }
 
 /// Shortens `s` with an ellipsis until it fits `max_w` pixels. Cuts at chars, not grapheme
@@ -257,7 +226,7 @@ fn fit(
     if width(clean)? <= max_w {
         return Ok(clean.to_owned());
     }
-    let mut kept: Vec<char> = clean.chars().take(MAX_NAME_CHARS).collect();
+    let mut kept: Vec<char> = clean.chars().take(MAX_FIT_CHARS).collect();
     loop {
         kept.pop();
         let head: String = kept.iter().collect();
@@ -289,7 +258,7 @@ fn encode(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, HeatmapError> {
     Ok(out)
 }
 
-/// plotters' error types borrow nothing but are not all `Send + Sync`; a string keeps ours so.
+/// plotters' errors are generic over the backend; text keeps plotters types out of our public API.
 fn draw_err(e: impl std::fmt::Display) -> HeatmapError {
     HeatmapError::Draw(e.to_string())
 }
@@ -300,23 +269,16 @@ mod tests {
     use super::*;
 
     fn months(n: usize) -> Vec<String> {
-        ["Jan 2027", "Feb 2027", "Mar 2027"]
-            .iter()
-            .cycle()
-            .take(n)
-            .map(|s| s.to_string())
-            .collect()
+        (1..=n).map(|m| format!("{m:02}/2027")).collect()
     }
 
     fn row(name: &str, cells: &[Cell]) -> HeatmapRow {
-        HeatmapRow {
-            name: name.to_owned(),
-            cells: cells.to_vec(),
-        }
+        let (name, cells) = (name.to_owned(), cells.to_vec());
+        HeatmapRow { name, cells }
     }
 
-    /// Decodes and returns (width, height, pixel lookup).
-    fn decode(bytes: &[u8]) -> (u32, u32, impl Fn(u32, u32) -> (u8, u8, u8)) {
+    /// (width, height, pixel at (x, y)), checking the format on the way.
+    fn decode(bytes: &[u8]) -> (u32, u32, impl Fn(u32, u32) -> (u8, u8, u8) + use<>) {
         let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
             .read_info()
             .unwrap();
@@ -328,85 +290,68 @@ mod tests {
             png::ColorType::Rgba => 4,
             other => panic!("unexpected colour type {other:?}"),
         };
-        let (w, line) = (info.width, info.line_size);
+        let line = info.line_size;
         let px = move |x: u32, y: u32| {
             let i = y as usize * line + x as usize * bpp;
             (buf[i], buf[i + 1], buf[i + 2])
         };
-        (w, info.height, px)
-    }
-
-    fn centre(r: u32, c: u32) -> (u32, u32) {
-        (
-            LEFT + c * CELL_W + CELL_W / 2,
-            TOP + r * CELL_H + CELL_H / 2,
-        )
+        (info.width, info.height, px)
     }
 
     #[test]
-    fn cells_have_their_colours_and_rows_are_padded_or_truncated() {
+    fn each_cell_has_its_colour_and_rows_are_padded_or_truncated() {
         use Cell::*;
         let rows = [
             row("Ada", &[Kept, Missed, Skipped]),
             row("Grace", &[NotDue]),
             row("Linus", &[Missed, Kept, Skipped, Kept, Kept]),
         ];
-        let png = render("Q1 2027 review", &months(3), &rows).unwrap();
-        let (w, h, px) = decode(&png);
+        let (w, h, px) = decode(&render("Q1 2027 review", &months(3), &rows).unwrap());
         assert_eq!((w, h), size(3, 3));
         let expected = [
             [Kept, Missed, Skipped],
-            [NotDue, NotDue, NotDue],
+            [NotDue; 3],
             [Missed, Kept, Skipped],
         ];
         for (r, cells) in (0u32..).zip(expected) {
+            let y = TOP + r * CELL_H + CELL_H / 2;
             for (c, cell) in (0u32..).zip(cells) {
-                let (x, y) = centre(r, c);
+                let x = LEFT + c * CELL_W + CELL_W / 2;
                 assert_eq!(px(x, y), color(cell), "row {r} column {c}");
             }
-            // The truncated fourth cell would have spilled into the right margin.
-            assert_eq!(px(LEFT + 3 * CELL_W + GAP, centre(r, 0).1), (255, 255, 255));
+            // A fourth cell, had it not been truncated, would have spilled into the margin.
+            assert_eq!(px(LEFT + 3 * CELL_W + GAP, y), (255, 255, 255));
+            assert_eq!(
+                px(LEFT, y),
+                (255, 255, 255),
+                "the gap before a cell is white"
+            );
         }
-        let left = px(LEFT + GAP / 2 - 1, centre(0, 0).1);
-        assert_eq!(left, (255, 255, 255), "the gap between cells is white");
-    }
-
-    #[test]
-    fn colours_are_distinct() {
-        let all = [Cell::Kept, Cell::Missed, Cell::Skipped, Cell::NotDue].map(color);
-        for i in 0..all.len() {
-            for j in i + 1..all.len() {
-                assert_ne!(all[i], all[j]);
-            }
-        }
+        let all: std::collections::HashSet<_> = [Kept, Missed, Skipped, NotDue].map(color).into();
+        assert_eq!(all.len(), 4);
     }
 
     #[test]
     fn empty_circle_renders_legend_only() {
-        let png = render("Nobody yet", &[], &[]).unwrap();
-        let (w, h, px) = decode(&png);
+        let (w, h, px) = decode(&render("Nobody yet", &[], &[]).unwrap());
         assert_eq!((w, h), size(0, 0));
         assert_eq!((w, h), (LEFT + CELL_W + RIGHT, TOP + CELL_H + BOTTOM));
-        // The first legend swatch is the kept colour.
         assert_eq!(px(PAD + SWATCH / 2, h - BOTTOM + 20), color(Cell::Kept));
     }
 
     #[test]
     fn caps_rows_and_columns() {
-        let rows: Vec<_> = (0..MAX_ROWS)
-            .map(|i| row(&format!("Member {i}"), &[Cell::Kept]))
+        let name = |i| format!("Member {i}");
+        let mut rows: Vec<_> = (0..MAX_ROWS)
+            .map(|i| row(&name(i), &[Cell::Kept]))
             .collect();
-        let png = render("Big circle", &months(MAX_COLUMNS), &rows).unwrap();
-        let (w, h, _) = decode(&png);
+        let (w, h, _) = decode(&render("Big", &months(MAX_COLUMNS), &rows).unwrap());
         assert_eq!((w, h), size(MAX_ROWS, MAX_COLUMNS));
-        let mut too_many = rows.clone();
-        too_many.push(row("One more", &[]));
-        assert!(matches!(
-            render("x", &months(1), &too_many),
-            Err(HeatmapError::TooManyRows(51))
-        ));
         let wide = render("x", &months(MAX_COLUMNS + 1), &rows);
         assert!(matches!(wide, Err(HeatmapError::TooManyColumns(25))));
+        rows.push(row("One more", &[]));
+        let tall = render("x", &months(1), &rows);
+        assert!(matches!(tall, Err(HeatmapError::TooManyRows(51))));
     }
 
     #[test]
@@ -417,21 +362,17 @@ mod tests {
             row("مريم\u{200f} עברית ᚠᛇᚻ \u{0}\n\t\u{fffd}", &[Cell::Skipped]),
             row(&"Bartholomew-Maximilian ".repeat(200), &[Cell::NotDue]),
             row("", &[]),
-            row("e\u{301}\u{301}\u{301}\u{301}", &[]),
+            row("e\u{301}\u{301}\u{301}", &[]),
         ];
         let title = "Quarterly review 🎯 ".repeat(50);
-        let png = render(&title, &months(2), &rows).unwrap();
-        assert_eq!(decode(&png).0, size(6, 2).0);
+        let (w, h, _) = decode(&render(&title, &months(2), &rows).unwrap());
+        assert_eq!((w, h), size(6, 2));
     }
 
     #[test]
     fn rendering_is_deterministic() {
-        let rows = [
-            row("Ada", &[Cell::Kept, Cell::Missed]),
-            row("Grace", &[Cell::Skipped]),
-        ];
+        let rows = [row("Ada", &[Cell::Kept, Cell::Missed]), row("Zoë", &[])];
         let a = render("Q2", &months(2), &rows).unwrap();
-        let b = render("Q2", &months(2), &rows).unwrap();
-        assert_eq!(a, b);
+        assert_eq!(a, render("Q2", &months(2), &rows).unwrap());
     }
 }

@@ -66,6 +66,10 @@ fn bench_memory_smoke() {
 fn bench_commands_smoke() {
     let json = bench(&["commands", "--count", "200", "--concurrency", "2"]);
     assert_eq!(json["commands"], 200);
+    assert_eq!(
+        json["answered"], 200,
+        "every interaction answered through poise within 3 s: {json}"
+    );
     assert_eq!(json["unexpected_errors"], 0, "{json}");
     assert!(json["p99_ms"].as_f64().unwrap() >= json["p50_ms"].as_f64().unwrap());
 }

@@ -72,6 +72,8 @@ pub fn framework(
             event_handler: |framework, event| Box::pin(events::handle(framework, event)),
             ..Default::default()
         })
+        // The bot has no owner-only commands: skip the start-up call that would look owners up.
+        .initialize_owners(false)
         .setup(move |ctx, _ready, framework| {
             Box::pin(async move {
                 let commands = &framework.options().commands;
