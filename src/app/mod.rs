@@ -85,6 +85,15 @@ impl App {
     /// The acting member on this server, created on first contact.
     pub(crate) async fn member(&self, actor: &Actor) -> Result<Member> {
         let server = Self::server_of(actor)?;
+        // The common case reads only: an upsert on every command would write (and lock) the server's row for
+        // every member at once.
+        if let Some(server_id) =
+            store::find_server(&self.pool, actor.platform.as_str(), server).await?
+            && let Some(member) = store::find_member(&self.pool, server_id, &actor.user_id).await?
+            && member.display_name == actor.display_name
+        {
+            return Ok(member);
+        }
         let mut tx = self.pool.begin().await?;
         let server_id = store::ensure_server(&mut tx, actor.platform.as_str(), server).await?;
         let member = store::ensure_member(

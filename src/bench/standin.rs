@@ -107,6 +107,9 @@ impl Standin {
     }
 
     async fn session(&self, stream: tokio::net::TcpStream) -> anyhow::Result<()> {
+        // Small frames back to back: without TCP_NODELAY, Nagle's algorithm holds each one for the client's
+        // delayed ACK (tens of milliseconds), which would be measured as the bot's latency.
+        stream.set_nodelay(true)?;
         let ws = tokio_tungstenite::accept_async(stream).await?;
         let (mut sink, mut source) = ws.split();
         sink.send(WsMessage::Text(
