@@ -135,16 +135,7 @@ async fn local_times_across_dst_changes_fire_once_at_the_right_instant(pool: PgP
         ("monthly_nudge", "30 2 14 * *"),
         ("nudge_reminder", "30 1 7 * *"),
     ] {
-        w.app
-            .circle_settings(
-                organiser,
-                career_circle::app::circles::CircleSettings {
-                    schedule: Some((schedule, when)),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
+        w.set_schedule(organiser, schedule, when).await;
     }
     let chat = Arc::new(RecordingChat::new());
     w.drive(t("2028-01-01T00:00:00Z"), Duration::hours(3), &chat)
@@ -209,16 +200,7 @@ async fn london_gap_and_overlap_and_the_31st(pool: PgPool) {
         ("monthly_nudge", "30 1 28 * *"),
         ("nudge_reminder", "30 1 31 * *"),
     ] {
-        w.app
-            .circle_settings(
-                &actors[0],
-                career_circle::app::circles::CircleSettings {
-                    schedule: Some((schedule, when)),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
+        w.set_schedule(&actors[0], schedule, when).await;
     }
     let chat = Arc::new(RecordingChat::new());
     w.drive(t("2028-01-01T00:00:00Z"), Duration::hours(3), &chat)
@@ -262,16 +244,8 @@ async fn london_gap_and_overlap_and_the_31st(pool: PgPool) {
 async fn the_29th_in_february_of_leap_and_common_years(pool: PgPool) {
     let w = world(pool, "2027-01-01T00:00:00Z");
     let actors = w.circle_with_members("g1", "UTC", &["UTC"]).await;
-    w.app
-        .circle_settings(
-            &actors[0],
-            career_circle::app::circles::CircleSettings {
-                schedule: Some(("monthly_nudge", "0 9 29 * *")),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    w.set_schedule(&actors[0], "monthly_nudge", "0 9 29 * *")
+        .await;
     let chat = Arc::new(RecordingChat::new());
     w.drive(t("2028-03-31T00:00:00Z"), Duration::hours(6), &chat)
         .await;
@@ -467,16 +441,8 @@ async fn a_daily_schedule_on_a_monthly_kind_fires_on_the_first_day_and_a_stale_f
 ) {
     let w = world(pool, "2027-03-25T00:00:00Z");
     let actors = w.circle_with_members("g1", "UTC", &["UTC"]).await;
-    w.app
-        .circle_settings(
-            &actors[0],
-            career_circle::app::circles::CircleSettings {
-                schedule: Some(("monthly_nudge", "30 2 * * *")),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    w.set_schedule(&actors[0], "monthly_nudge", "30 2 * * *")
+        .await;
     let chat = Arc::new(RecordingChat::new());
     w.drive(t("2027-03-30T00:00:00Z"), Duration::hours(1), &chat)
         .await;

@@ -128,6 +128,18 @@ impl World {
         }
     }
 
+    /// An organiser sets one of the circle's schedules.
+    pub async fn set_schedule(&self, organiser: &Actor, kind: &str, cron: &str) {
+        let settings = career_circle::app::circles::CircleSettings {
+            schedule: Some((kind, cron)),
+            ..Default::default()
+        };
+        self.app
+            .circle_settings(organiser, settings)
+            .await
+            .expect("schedule set");
+    }
+
     pub fn clock_now(&self) -> DateTime<Utc> {
         use career_circle::clock::Clock;
         self.clock.now()

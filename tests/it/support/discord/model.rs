@@ -396,18 +396,22 @@ pub fn message_json(draft: MessageDraft<'_>) -> Value {
         map.insert("application_id".into(), json!(id));
     }
     if let Some(referenced) = draft.referenced {
-        map.insert(
-            "message_reference".into(),
-            json!({"type": 0, "channel_id": referenced["channel_id"], "message_id": referenced["id"]}),
-        );
-        // Discord nests one level only: the referenced message comes without its own reference.
-        let mut referenced = referenced;
-        if let Some(inner) = referenced.as_object_mut() {
-            inner.remove("referenced_message");
-        }
-        map.insert("referenced_message".into(), referenced);
+        attach_reference(map, referenced);
     }
     message
+}
+
+/// Makes a message a reply: `message_reference` plus the referenced message, nested one level only as Discord
+/// does (the referenced message comes without its own reference).
+pub fn attach_reference(message: &mut serde_json::Map<String, Value>, mut referenced: Value) {
+    message.insert(
+        "message_reference".into(),
+        json!({"type": 0, "channel_id": referenced["channel_id"], "message_id": referenced["id"]}),
+    );
+    if let Some(inner) = referenced.as_object_mut() {
+        inner.remove("referenced_message");
+    }
+    message.insert("referenced_message".into(), referenced);
 }
 
 /// Applies an edit body (`PATCH` of a message) to a stored message.

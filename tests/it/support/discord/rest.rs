@@ -848,16 +848,7 @@ fn create_message(
     let kind = if referenced.is_some() { 19 } else { 0 };
     let mut message = bot_message(state, channel_id, id.clone(), body, files, kind, false);
     if let (Some(map), Some(referenced)) = (message.as_object_mut(), referenced) {
-        map.insert(
-            "message_reference".into(),
-            json!({"type": 0, "channel_id": referenced["channel_id"], "message_id": referenced["id"]}),
-        );
-        // Discord nests one level only: the referenced message comes without its own reference.
-        let mut referenced = referenced;
-        if let Some(inner) = referenced.as_object_mut() {
-            inner.remove("referenced_message");
-        }
-        map.insert("referenced_message".into(), referenced);
+        model::attach_reference(map, referenced);
     }
     super::store_message(state, channel_id, message.clone());
     if let (Some(nonce), true) = (nonce, enforce) {
