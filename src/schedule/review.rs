@@ -489,12 +489,12 @@ async fn close(
             month.format("%b %Y").to_string()
         })
         .collect();
-    let png = heatmap::render(
-        &format!("{} · {}", circle.name, label(period)),
-        &columns,
-        &rows,
-    )
-    .map_err(|e| anyhow::anyhow!("rendering the heatmap: {e}"))?;
+    // Drawing takes a noticeable slice of CPU: keep it off the async workers that carry sends and commands.
+    let title = format!("{} · {}", circle.name, label(period));
+    let png = tokio::task::spawn_blocking(move || heatmap::render(&title, &columns, &rows))
+        .await
+        .map_err(|e| anyhow::anyhow!("the heatmap task failed: {e}"))?
+        .map_err(|e| anyhow::anyhow!("rendering the heatmap: {e}"))?;
     let message = ChatMessage {
         text: truncate(&text, 1990),
         buttons: Vec::new(),
