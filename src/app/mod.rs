@@ -87,9 +87,9 @@ impl App {
         let server = Self::server_of(actor)?;
         // The common case reads only: an upsert on every command would write (and lock) the server's row for
         // every member at once.
-        if let Some(server_id) =
-            store::find_server(&self.pool, actor.platform.as_str(), server).await?
-            && let Some(member) = store::find_member(&self.pool, server_id, &actor.user_id).await?
+        if let Some(member) =
+            store::find_member_on(&self.pool, actor.platform.as_str(), server, &actor.user_id)
+                .await?
             && member.display_name == actor.display_name
         {
             return Ok(member);

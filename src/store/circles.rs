@@ -51,21 +51,26 @@ pub async fn ensure_server(
     .await
 }
 
-pub async fn find_server(
+/// The member a platform user is on a server, in one lookup (every command starts with this).
+pub async fn find_member_on(
     pool: &PgPool,
     platform: &str,
-    external_id: &str,
-) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar!(
-        "SELECT id FROM servers WHERE platform = $1 AND external_id = $2",
+    server_external_id: &str,
+    platform_user_id: &str,
+) -> sqlx::Result<Option<Member>> {
+    sqlx::query_as!(
+        Member,
+        "SELECT m.id, m.server_id, m.platform_user_id, m.display_name, m.zone, m.vacation_until
+         FROM members m JOIN servers s ON s.id = m.server_id
+         WHERE s.platform = $1 AND s.external_id = $2 AND m.platform_user_id = $3",
         platform,
-        external_id
+        server_external_id,
+        platform_user_id,
     )
     .fetch_optional(pool)
     .await
 }
 
-/// Finds or creates the member for a platform user on a server, keeping the display name fresh.
 pub async fn ensure_member(
     tx: &mut Transaction<'_, Postgres>,
     server_id: i64,
