@@ -7,7 +7,10 @@ COPY Cargo.toml Cargo.lock clippy.toml ./
 COPY .sqlx .sqlx
 COPY migrations migrations
 COPY config config
+COPY crates crates
 COPY src src
+# The integration tests are a target of the root package; the build does not need them, Cargo only their path.
+COPY tests tests
 RUN cargo build --release --locked --bin career-circle
 
 # Run: a small Debian image, a non-root user, and a healthcheck on the operator endpoint.

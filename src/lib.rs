@@ -1,16 +1,3 @@
-//! career-circle: an accountability bot for career support circles.
-//!
-//! Layers, top to bottom: `chat` (platform adapters) -> `app` (use cases) -> `domain`, `store`, `schedule`.
-//! The core knows nothing of Discord or Slack; only `chat::discord` imports serenity and poise.
+//! The `career-circle` binary's library: the command line, wiring settings to the core and the adapters.
 
-pub mod app;
-pub mod bench;
-pub mod chat;
 pub mod cli;
-pub mod clock;
-pub mod domain;
-pub mod ops;
-pub mod schedule;
-pub mod settings;
-pub mod store;
-pub mod telemetry;

@@ -24,8 +24,8 @@ fn main() -> ExitCode {
             Command::Migrate => career_circle::cli::migrate::main().await,
             Command::Doctor => career_circle::cli::doctor::main().await,
             Command::Simulate(args) => career_circle::cli::simulate::main(args).await,
-            Command::Bench(args) => career_circle::bench::main(args).await,
-            Command::Demo(args) => career_circle::cli::demo::main(args).await,
+            Command::Bench(args) => career_circle_bench::main(args).await,
+            Command::Demo(args) => career_circle_console::demo::main(args).await,
         }
     });
     ExitCode::from(code)

@@ -3,8 +3,8 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use crate::settings::{Settings, TokenSource, token_shape_ok};
-use crate::store;
+use career_circle_core::settings::{Settings, TokenSource, token_shape_ok};
+use career_circle_core::store;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Check {

@@ -1,14 +1,14 @@
 //! `career-circle migrate`
 
-use crate::cli::load_settings;
-use crate::store;
+use career_circle_core::settings::load_or_exit_code as load_settings;
+use career_circle_core::store;
 
 pub async fn main() -> u8 {
     let settings = match load_settings() {
         Ok(s) => s,
         Err(code) => return code,
     };
-    crate::telemetry::init(&settings.log);
+    career_circle_core::telemetry::init(&settings.log);
     let pool = match store::connect(
         settings.database_url(),
         2,

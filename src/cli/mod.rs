@@ -1,16 +1,12 @@
 //! Subcommands. Each `main` returns the process exit code: 0 success, 1 failure, 2 bad settings or arguments.
 
-pub mod demo;
 pub mod doctor;
 pub mod migrate;
 pub mod run;
 
-pub mod scratch;
 pub mod simulate;
 
 use clap::{Parser, Subcommand};
-
-use crate::settings::Settings;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -41,18 +37,7 @@ pub enum Command {
     /// print every message that would be sent as one JSON line.
     Simulate(simulate::Args),
     /// Measure the planner, the worker, commands and memory; prints JSON figures.
-    Bench(crate::bench::Args),
+    Bench(career_circle_bench::Args),
     /// Try the bot in your terminal: a demo circle with two simulated peers and a clock you can move.
-    Demo(demo::Args),
-}
-
-/// Loads settings or prints the one-line reason and returns exit code 2.
-pub fn load_settings() -> Result<Settings, u8> {
-    match Settings::load() {
-        Ok(s) => Ok(s),
-        Err(e) => {
-            eprintln!("error: {e}");
-            Err(2)
-        }
-    }
+    Demo(career_circle_console::demo::Args),
 }

@@ -9,23 +9,23 @@ use secrecy::ExposeSecret;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use crate::app::App;
-use crate::chat::ChatPort;
-use crate::chat::discord::{self, Connection};
-use crate::cli::load_settings;
-use crate::clock::{Clock, SystemClock};
-use crate::ops::{self, Health};
-use crate::schedule::planner::Planner;
-use crate::schedule::worker::Worker;
-use crate::settings::Settings;
-use crate::store;
+use career_circle_core::app::App;
+use career_circle_core::chat::ChatPort;
+use career_circle_core::clock::{Clock, SystemClock};
+use career_circle_core::ops::{self, Health};
+use career_circle_core::schedule::planner::Planner;
+use career_circle_core::schedule::worker::Worker;
+use career_circle_core::settings::Settings;
+use career_circle_core::settings::load_or_exit_code as load_settings;
+use career_circle_core::store;
+use career_circle_discord::{self as discord, Connection};
 
 pub async fn main() -> u8 {
     let settings = match load_settings() {
         Ok(s) => s,
         Err(code) => return code,
     };
-    crate::telemetry::init(&settings.log);
+    career_circle_core::telemetry::init(&settings.log);
     let Some((token, _)) = settings.discord.token.clone() else {
         eprintln!(
             "error: no Discord token. Set DISCORD_TOKEN (README: \"Discord setup\"), or try the bot locally with \

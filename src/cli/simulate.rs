@@ -4,19 +4,19 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 
-use crate::chat::recording::RecordingChat;
-use crate::cli::load_settings;
-use crate::cli::scratch::ScratchDb;
-use crate::clock::ManualClock;
-use crate::domain::delivery::DeliveryKind;
-use crate::domain::recurrence::CronSchedule;
-use crate::domain::zone::Zone;
-use crate::schedule::planner::Planner;
-use crate::schedule::worker::Worker;
-use crate::settings::Settings;
-use crate::store::{circles, commitments};
+use career_circle_console::recording::RecordingChat;
+use career_circle_core::clock::{ManualClock, parse_instant};
+use career_circle_core::domain::delivery::DeliveryKind;
+use career_circle_core::domain::recurrence::CronSchedule;
+use career_circle_core::domain::zone::Zone;
+use career_circle_core::schedule::planner::Planner;
+use career_circle_core::schedule::worker::Worker;
+use career_circle_core::settings::Settings;
+use career_circle_core::settings::load_or_exit_code as load_settings;
+use career_circle_core::store::scratch::ScratchDb;
+use career_circle_core::store::{circles, commitments};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
@@ -44,23 +44,6 @@ pub struct Args {
     pub tick: u32,
 }
 
-pub fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
-    let text = text.trim();
-    if let Ok(d) = DateTime::parse_from_rfc3339(text) {
-        return Ok(d.with_timezone(&Utc));
-    }
-    for format in ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"] {
-        if let Ok(n) = NaiveDateTime::parse_from_str(text, format) {
-            return Ok(n.and_utc());
-        }
-    }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|n| n.and_utc())
-        .ok_or_else(|| format!("\"{text}\" is not a date like 2027-01-31 or 2027-01-31T09:00"))
-}
-
 fn parse_zone(text: &str) -> Result<Zone, String> {
     Zone::parse(text).map_err(|e| e.to_string())
 }
@@ -71,7 +54,7 @@ fn parse_schedule(text: &str) -> Result<(DeliveryKind, CronSchedule), String> {
         .ok_or("expected KIND=CRON, e.g. monthly_nudge=\"0 9 1 * *\"")?;
     let kind: DeliveryKind = kind
         .parse()
-        .map_err(|e: crate::domain::delivery::UnknownKind| e.to_string())?;
+        .map_err(|e: career_circle_core::domain::delivery::UnknownKind| e.to_string())?;
     if kind.follows().is_some() || kind == DeliveryKind::OrganiserAlert {
         return Err(format!(
             "{kind} follows another schedule and cannot be set on its own"
@@ -100,7 +83,7 @@ pub async fn main(args: Args) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
-    crate::telemetry::init(&settings.log);
+    career_circle_core::telemetry::init(&settings.log);
     match simulate(&settings, &args).await {
         Ok(lines) => {
             for line in lines {
@@ -210,7 +193,7 @@ async fn run_in(
         if !down {
             planner.tick(now).await?;
             while worker.run_once().await?.claimed > 0 {}
-            for d in crate::store::deliveries::for_circle(&pool, circle.id).await? {
+            for d in career_circle_core::store::deliveries::for_circle(&pool, circle.id).await? {
                 if d.status != "sent" || !printed.insert(d.id) {
                     continue;
                 }
@@ -241,7 +224,7 @@ async fn run_in(
     let dms = chat
         .sent()
         .into_iter()
-        .filter(|s| matches!(s.to, crate::chat::Destination::Dm { .. }))
+        .filter(|s| matches!(s.to, career_circle_core::chat::Destination::Dm { .. }))
         .count();
     let member_lines = lines
         .iter()

@@ -1,9 +1,9 @@
 //! The member-facing use cases against a real database: happy paths, each validation error, permission rules.
 
-use career_circle::app::circles::{CircleSettings, CreateCircle};
-use career_circle::app::commitments::Done;
-use career_circle::app::opportunities::Evaluate;
-use career_circle::app::reply::Audience;
+use career_circle_core::app::circles::{CircleSettings, CreateCircle};
+use career_circle_core::app::commitments::Done;
+use career_circle_core::app::opportunities::Evaluate;
+use career_circle_core::app::reply::Audience;
 use sqlx::PgPool;
 
 use crate::support::{actor, t, world};
@@ -16,9 +16,9 @@ fn create<'a>(name: &'a str) -> CreateCircle<'a> {
     }
 }
 
-fn user_error(r: career_circle::app::Result<career_circle::app::Reply>) -> String {
+fn user_error(r: career_circle_core::app::Result<career_circle_core::app::Reply>) -> String {
     match r {
-        Err(career_circle::app::Error::User(e)) => e.0,
+        Err(career_circle_core::app::Error::User(e)) => e.0,
         other => panic!("expected a user error, got {other:?}"),
     }
 }

@@ -5,10 +5,10 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
-use career_circle::chat::discord::Connection;
 use career_circle::cli::run::serve;
-use career_circle::clock::ManualClock;
-use career_circle::settings::CommandScope;
+use career_circle_core::clock::ManualClock;
+use career_circle_core::settings::CommandScope;
+use career_circle_discord::Connection;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use tokio::sync::watch;

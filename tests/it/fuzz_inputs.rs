@@ -8,16 +8,16 @@
 use std::collections::HashSet;
 use std::time::Duration as StdDuration;
 
-use career_circle::app::{self, UserError};
-use career_circle::domain::action::Action;
-use career_circle::domain::checkin::{ANSWER_MAX, Answers, QUESTIONS};
-use career_circle::domain::commitment::{TITLE_MAX, Title};
-use career_circle::domain::opportunity::{must_haves, parse_failed, score};
-use career_circle::domain::period::{Cadence, Period, local_date};
-use career_circle::domain::recurrence::{CronSchedule, MAX_OCCURRENCES};
-use career_circle::domain::spec::{FIELD_MAX, Phase, SpecText, Visibility};
-use career_circle::domain::zone::{self, Zone};
-use career_circle::settings::parse_duration;
+use career_circle_core::app::{self, UserError};
+use career_circle_core::domain::action::Action;
+use career_circle_core::domain::checkin::{ANSWER_MAX, Answers, QUESTIONS};
+use career_circle_core::domain::commitment::{TITLE_MAX, Title};
+use career_circle_core::domain::opportunity::{must_haves, parse_failed, score};
+use career_circle_core::domain::period::{Cadence, Period, local_date};
+use career_circle_core::domain::recurrence::{CronSchedule, MAX_OCCURRENCES};
+use career_circle_core::domain::spec::{FIELD_MAX, Phase, SpecText, Visibility};
+use career_circle_core::domain::zone::{self, Zone};
+use career_circle_core::settings::parse_duration;
 use chrono::{DateTime, Days, LocalResult, NaiveDate, TimeDelta, TimeZone, Utc};
 use chrono_tz::TZ_VARIANTS;
 use proptest::collection::vec;

@@ -6,10 +6,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use career_circle::chat::discord::chat_port::DiscordChat;
-use career_circle::chat::{
+use career_circle_core::chat::{
     Attachment, Button, ButtonStyle, ChatError, ChatMessage, ChatPort, Destination,
 };
+use career_circle_discord::chat_port::DiscordChat;
 use serde_json::{Value, json};
 use serenity::all::{
     ChannelId, ClientBuilder, CommandOptionType, Context, CreateAttachment, CreateCommand,

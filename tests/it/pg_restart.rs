@@ -7,9 +7,9 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use career_circle::chat::discord::Connection;
 use career_circle::cli::run::serve;
-use career_circle::settings::CommandScope;
+use career_circle_core::settings::CommandScope;
+use career_circle_discord::Connection;
 use sqlx::PgPool;
 use tokio::sync::watch;
 
@@ -175,7 +175,7 @@ async fn postgres_restarted_under_load_loses_nothing_and_healthz_tells() {
         return;
     };
     let pool = PgPool::connect(&pg.url()).await.unwrap();
-    career_circle::store::migrate(&pool).await.unwrap();
+    career_circle_core::store::migrate(&pool).await.unwrap();
     let discord = LoopbackDiscord::start().await;
     let users = crate::reliability::burst(&pool, &discord, 15).await;
     pool.close().await;
@@ -204,7 +204,7 @@ async fn postgres_restarted_under_load_loses_nothing_and_healthz_tells() {
     let bot = tokio::spawn(serve(
         s,
         connection,
-        Arc::new(career_circle::clock::SystemClock),
+        Arc::new(career_circle_core::clock::SystemClock),
         stopped,
     ));
     let health = format!("http://127.0.0.1:{port}/healthz");

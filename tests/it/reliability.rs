@@ -6,10 +6,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use career_circle::app::circles::CreateCircle;
-use career_circle::chat::discord::Connection;
 use career_circle::cli::run::serve;
-use career_circle::settings::CommandScope;
+use career_circle_core::app::circles::CreateCircle;
+use career_circle_core::settings::CommandScope;
+use career_circle_discord::Connection;
 use sqlx::PgPool;
 use tokio::sync::watch;
 
@@ -230,7 +230,7 @@ async fn rate_limit_storms_server_errors_timeouts_and_gateway_drops_slow_things_
     s.worker.poll_interval = Duration::from_millis(50);
     s.worker.backoff_base = Duration::from_millis(100);
     s.worker.backoff_max = Duration::from_millis(400);
-    let clock = Arc::new(career_circle::clock::SystemClock);
+    let clock = Arc::new(career_circle_core::clock::SystemClock);
     let (stop, stopped) = watch::channel(false);
     let bot = tokio::spawn(serve(s, test_connection(&discord), clock, stopped));
     assert!(discord.wait_connected(Duration::from_secs(10)).await);

@@ -3,11 +3,11 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use career_circle::app::Actor;
-use career_circle::chat::Destination;
-use career_circle::chat::recording::RecordingChat;
-use career_circle::schedule::heatmap;
-use career_circle::schedule::review::rotation;
+use career_circle_console::recording::RecordingChat;
+use career_circle_core::app::Actor;
+use career_circle_core::chat::Destination;
+use career_circle_core::schedule::heatmap;
+use career_circle_core::schedule::review::rotation;
 use chrono::Duration;
 use sqlx::PgPool;
 
@@ -26,7 +26,7 @@ async fn prompted(pool: PgPool, n: usize) -> (World, Vec<Actor>, Arc<RecordingCh
     (w, actors, chat)
 }
 
-fn prompt_to(chat: &RecordingChat, a: &Actor) -> career_circle::chat::recording::Sent {
+fn prompt_to(chat: &RecordingChat, a: &Actor) -> career_circle_console::recording::Sent {
     chat.sent()
         .into_iter()
         .find(|s| {

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use career_circle::chat::recording::RecordingChat;
+use career_circle_console::recording::RecordingChat;
 use chrono::{Datelike, Duration, Timelike, Utc};
 use chrono_tz::Tz;
 use sqlx::PgPool;
@@ -108,7 +108,7 @@ async fn a_year_of_nudges_and_checkins_in_five_zones(pool: PgPool) {
     let dms = chat
         .sent()
         .into_iter()
-        .filter(|s| matches!(s.to, career_circle::chat::Destination::Dm { .. }))
+        .filter(|s| matches!(s.to, career_circle_core::chat::Destination::Dm { .. }))
         .count();
     assert_eq!(dms, sent);
     assert_eq!(chat.send_calls(), chat.sent().len());
@@ -176,7 +176,7 @@ async fn local_times_across_dst_changes_fire_once_at_the_right_instant(pool: PgP
     let dms = chat
         .sent()
         .into_iter()
-        .filter(|s| matches!(s.to, career_circle::chat::Destination::Dm { .. }))
+        .filter(|s| matches!(s.to, career_circle_core::chat::Destination::Dm { .. }))
         .count();
     assert_eq!(
         rows.iter()

@@ -2,16 +2,16 @@
 
 use std::sync::Arc;
 
-use career_circle::chat::recording::RecordingChat;
-use career_circle::chat::{ChatError, ChatMessage, ChatPort, Destination};
-use career_circle::store::deliveries;
+use career_circle_console::recording::RecordingChat;
+use career_circle_core::chat::{ChatError, ChatMessage, ChatPort, Destination};
+use career_circle_core::store::deliveries;
 use chrono::Duration;
 use sqlx::PgPool;
 
 use crate::support::{World, t, world};
 
 /// A circle of `n` members whose April nudges are planned and waiting in the outbox.
-async fn planned(pool: PgPool, n: usize) -> (World, Vec<career_circle::app::Actor>) {
+async fn planned(pool: PgPool, n: usize) -> (World, Vec<career_circle_core::app::Actor>) {
     let w = world(pool, "2027-03-31T00:00:00Z");
     let zones = vec!["UTC"; n];
     let actors = w.circle_with_members("g1", "UTC", &zones).await;
@@ -243,7 +243,7 @@ async fn reminders_already_answered_are_skipped_at_send_time(pool: PgPool) {
     w.app
         .commit_done(
             &actors[0],
-            career_circle::app::commitments::Done {
+            career_circle_core::app::commitments::Done {
                 commitment: None,
                 link: None,
                 note: None,
@@ -265,7 +265,7 @@ async fn reminders_already_answered_are_skipped_at_send_time(pool: PgPool) {
     );
 }
 
-async fn drain(worker: &career_circle::schedule::worker::Worker) -> usize {
+async fn drain(worker: &career_circle_core::schedule::worker::Worker) -> usize {
     let mut sent = 0;
     loop {
         let o = worker.run_once().await.unwrap();

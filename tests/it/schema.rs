@@ -1,6 +1,6 @@
 //! The migrations and the keys the rest of the system relies on.
 
-use career_circle::store;
+use career_circle_core::store;
 use sqlx::PgPool;
 
 #[sqlx::test(migrations = false)]

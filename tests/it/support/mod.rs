@@ -7,9 +7,9 @@ pub mod discord;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use career_circle::app::{Actor, App, Platform};
-use career_circle::clock::ManualClock;
-use career_circle::settings::{Settings, Sources};
+use career_circle_core::app::{Actor, App, Platform};
+use career_circle_core::clock::ManualClock;
+use career_circle_core::settings::{Settings, Sources};
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
@@ -71,7 +71,7 @@ impl World {
                 self.app
                     .circle_create(
                         &a,
-                        career_circle::app::circles::CreateCircle {
+                        career_circle_core::app::circles::CreateCircle {
                             name: "Circle",
                             channel_id: "home",
                             zone: Some(zone),
@@ -93,10 +93,10 @@ impl World {
     }
 }
 
-use career_circle::chat::recording::RecordingChat;
-use career_circle::schedule::planner::Planner;
-use career_circle::schedule::worker::Worker;
-use career_circle::store::deliveries::{DeliveryRow, for_circle};
+use career_circle_console::recording::RecordingChat;
+use career_circle_core::schedule::planner::Planner;
+use career_circle_core::schedule::worker::Worker;
+use career_circle_core::store::deliveries::{DeliveryRow, for_circle};
 
 impl World {
     pub fn planner(&self) -> Planner {
@@ -130,7 +130,7 @@ impl World {
 
     /// An organiser sets one of the circle's schedules.
     pub async fn set_schedule(&self, organiser: &Actor, kind: &str, cron: &str) {
-        let settings = career_circle::app::circles::CircleSettings {
+        let settings = career_circle_core::app::circles::CircleSettings {
             schedule: Some((kind, cron)),
             ..Default::default()
         };
@@ -141,7 +141,7 @@ impl World {
     }
 
     pub fn clock_now(&self) -> DateTime<Utc> {
-        use career_circle::clock::Clock;
+        use career_circle_core::clock::Clock;
         self.clock.now()
     }
 

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
-use crate::chat::{ChatError, ChatMessage, ChatPort, Destination, Posted};
+use career_circle_core::chat::{ChatError, ChatMessage, ChatPort, Destination, Posted};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sent {

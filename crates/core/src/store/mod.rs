@@ -8,6 +8,7 @@ pub mod deliveries;
 pub mod opportunities;
 pub mod planner;
 pub mod reviews;
+pub mod scratch;
 pub mod specs;
 pub mod wins;
 
@@ -16,7 +17,7 @@ use std::time::Duration;
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 
-pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
 
 pub async fn connect(
     url: &str,

@@ -7,9 +7,9 @@ use serenity::all::{
     Interaction,
 };
 
-use crate::app::Reply;
-use crate::chat::discord::commands::actor_of;
-use crate::chat::discord::{Data, Error, render};
+use crate::commands::actor_of;
+use crate::{Data, Error, render};
+use career_circle_core::app::Reply;
 
 pub async fn handle(
     framework: poise::FrameworkContext<'_, Data, Error>,

@@ -24,7 +24,7 @@ use serenity::all::{
 };
 use serenity::http::{Http, Route};
 
-use crate::chat::{
+use career_circle_core::chat::{
     Attachment, Button, ButtonStyle, ChatError, ChatMessage, ChatPort, Destination, Posted,
 };
 

@@ -6,11 +6,11 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use chrono::Utc;
 
-use crate::bench::schedule::ZONES;
-use crate::bench::sink::Sink;
-use crate::cli::scratch::ScratchDb;
-use crate::settings::Settings;
-use crate::store::bench as seed;
+use crate::schedule::ZONES;
+use crate::sink::Sink;
+use career_circle_core::settings::Settings;
+use career_circle_core::store::bench as seed;
+use career_circle_core::store::scratch::ScratchDb;
 
 /// Resident set size of a process in MiB, from /proc (Linux).
 fn rss_mib(pid: u32) -> anyhow::Result<f64> {

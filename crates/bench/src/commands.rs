@@ -9,13 +9,13 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use serde_json::{Value, json};
 
-use crate::app::circles::CreateCircle;
-use crate::app::{Actor, App, Platform};
-use crate::bench::standin::{self, Standin};
-use crate::chat::discord::{self, Connection};
-use crate::cli::scratch::ScratchDb;
-use crate::clock::SystemClock;
-use crate::settings::{CommandScope, Settings};
+use crate::standin::{self, Standin};
+use career_circle_core::app::circles::CreateCircle;
+use career_circle_core::app::{Actor, App, Platform};
+use career_circle_core::clock::SystemClock;
+use career_circle_core::settings::{CommandScope, Settings};
+use career_circle_core::store::scratch::ScratchDb;
+use career_circle_discord::{self as discord, Connection};
 
 const MEMBERS: usize = 60;
 

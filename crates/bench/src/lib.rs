@@ -8,7 +8,7 @@ pub mod schedule;
 pub mod sink;
 pub mod standin;
 
-use crate::cli::load_settings;
+use career_circle_core::settings::load_or_exit_code as load_settings;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
@@ -72,7 +72,7 @@ pub async fn main(args: Args) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
-    crate::telemetry::init(&settings.log);
+    career_circle_core::telemetry::init(&settings.log);
     let result = match args.scenario {
         Scenario::Schedule { members, circles } => schedule::run(&settings, members, circles).await,
         Scenario::Deliver { deliveries, rate } => deliver::run(&settings, deliveries, rate).await,
@@ -82,7 +82,7 @@ pub async fn main(args: Args) -> u8 {
         Scenario::Memory { members, burst } => memory::run(&settings, members, burst).await,
         Scenario::DeliverWorker { sink, rate } => {
             let ws = deliver::worker_settings(&settings.worker, rate);
-            match crate::store::connect(
+            match career_circle_core::store::connect(
                 settings.database_url(),
                 8,
                 settings.database.connect_timeout,

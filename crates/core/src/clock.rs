@@ -2,7 +2,7 @@
 
 use std::sync::Mutex;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 
 pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;
@@ -54,4 +54,22 @@ impl Clock for ManualClock {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// Reads an instant typed on a command line: RFC 3339, `YYYY-MM-DDTHH:MM[:SS]` or `YYYY-MM-DD` (UTC).
+pub fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
+    let text = text.trim();
+    if let Ok(d) = DateTime::parse_from_rfc3339(text) {
+        return Ok(d.with_timezone(&Utc));
+    }
+    for format in ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"] {
+        if let Ok(n) = NaiveDateTime::parse_from_str(text, format) {
+            return Ok(n.and_utc());
+        }
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|n| n.and_utc())
+        .ok_or_else(|| format!("\"{text}\" is not a date like 2027-01-31 or 2027-01-31T09:00"))
 }

@@ -6,10 +6,10 @@ use serenity::all::{
     InputTextStyle,
 };
 
-use crate::app::Reply;
-use crate::app::reply::{Audience, InputStyle, Modal};
-use crate::chat::{Button, ButtonStyle};
-use crate::schedule::render::truncate;
+use career_circle_core::app::Reply;
+use career_circle_core::app::reply::{Audience, InputStyle, Modal};
+use career_circle_core::chat::{Button, ButtonStyle};
+use career_circle_core::schedule::render::truncate;
 
 /// Discord's limits: 2000 characters of content, 5 buttons a row, 5 rows, 45-character input labels.
 pub const CONTENT_MAX: usize = 2000;

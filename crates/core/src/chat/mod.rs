@@ -5,10 +5,6 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-pub mod console;
-pub mod discord;
-pub mod recording;
-
 /// Where a message goes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Destination {

@@ -10,19 +10,19 @@ use anyhow::Context as _;
 use chrono::{DateTime, Datelike as _, Months, Utc};
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 
-use crate::app::circles::{CircleSettings, CreateCircle};
-use crate::app::commitments::Done;
-use crate::app::{Actor, App, Platform, Reply, parse_until};
-use crate::chat::console::{ConsoleChat, YOU};
-use crate::chat::{ChatMessage, ChatPort};
-use crate::cli::load_settings;
-use crate::cli::scratch::ScratchDb;
-use crate::cli::simulate::parse_instant;
-use crate::clock::{Clock, ManualClock};
-use crate::domain::action::Action;
-use crate::domain::zone::Zone;
-use crate::schedule::planner::Planner;
-use crate::schedule::worker::Worker;
+use crate::console::{ConsoleChat, YOU};
+use career_circle_core::app::circles::{CircleSettings, CreateCircle};
+use career_circle_core::app::commitments::Done;
+use career_circle_core::app::{Actor, App, Platform, Reply, parse_until};
+use career_circle_core::chat::{ChatMessage, ChatPort};
+use career_circle_core::clock::parse_instant;
+use career_circle_core::clock::{Clock, ManualClock};
+use career_circle_core::domain::action::Action;
+use career_circle_core::domain::zone::Zone;
+use career_circle_core::schedule::planner::Planner;
+use career_circle_core::schedule::worker::Worker;
+use career_circle_core::settings::load_or_exit_code as load_settings;
+use career_circle_core::store::scratch::ScratchDb;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
@@ -68,7 +68,7 @@ pub async fn main(args: Args) -> u8 {
     // The terminal is the chat here: only warnings and errors should interrupt it.
     let mut log = settings.log.clone();
     log.level = "warn,sqlx::query=error".to_owned();
-    crate::telemetry::init(&log);
+    career_circle_core::telemetry::init(&log);
     let zone = match Zone::parse(&args.zone) {
         Ok(z) => z,
         Err(e) => {
@@ -98,7 +98,7 @@ pub async fn main(args: Args) -> u8 {
 
 async fn run(
     scratch: &ScratchDb,
-    settings: &crate::settings::Settings,
+    settings: &career_circle_core::settings::Settings,
     args: &Args,
     zone: Zone,
 ) -> anyhow::Result<()> {
@@ -220,7 +220,7 @@ impl Demo {
     fn show(&self, reply: &Reply) {
         if !reply.text.is_empty() {
             self.chat.show(
-                if reply.audience == crate::app::reply::Audience::Private {
+                if reply.audience == career_circle_core::app::reply::Audience::Private {
                     "career-circle (only you can see this)"
                 } else {
                     "career-circle"
@@ -234,7 +234,7 @@ impl Demo {
         }
     }
 
-    fn answer(&self, result: crate::app::Result<Reply>) -> Option<Reply> {
+    fn answer(&self, result: career_circle_core::app::Result<Reply>) -> Option<Reply> {
         match result {
             Ok(r) => Some(r),
             Err(e) => {
@@ -304,7 +304,7 @@ impl Demo {
                 }
                 return Ok(true);
             }
-            (Some("help"), _) => Ok(crate::app::help()),
+            (Some("help"), _) => Ok(career_circle_core::app::help()),
             (Some("circle"), Some("create")) => {
                 let name = opt("name").or(rest(2)).unwrap_or_default();
                 app.circle_create(
@@ -430,7 +430,7 @@ impl Demo {
                 app.checkin_command(you, None, &opt("answers").or(rest(1)).unwrap_or_default())
                     .await
             }
-            _ => Err(crate::app::Error::user(format!(
+            _ => Err(career_circle_core::app::Error::user(format!(
                 "Unknown command /{}. /help lists them.",
                 words.join(" ")
             ))),

@@ -10,15 +10,15 @@ use chrono::Utc;
 use serenity::http::HttpBuilder;
 use sqlx::PgPool;
 
-use crate::bench::schedule::ZONES;
-use crate::bench::sink::Sink;
-use crate::chat::ChatPort;
-use crate::chat::discord::chat_port::DiscordChat;
-use crate::cli::scratch::ScratchDb;
-use crate::clock::SystemClock;
-use crate::schedule::worker::Worker;
-use crate::settings::{Settings, WorkerSettings};
-use crate::store::bench as seed;
+use crate::schedule::ZONES;
+use crate::sink::Sink;
+use career_circle_core::chat::ChatPort;
+use career_circle_core::clock::SystemClock;
+use career_circle_core::schedule::worker::Worker;
+use career_circle_core::settings::{Settings, WorkerSettings};
+use career_circle_core::store::bench as seed;
+use career_circle_core::store::scratch::ScratchDb;
+use career_circle_discord::chat_port::DiscordChat;
 
 pub fn worker_settings(base: &WorkerSettings, rate: u32) -> WorkerSettings {
     WorkerSettings {

@@ -5,10 +5,10 @@ use std::time::Instant;
 
 use chrono::{TimeZone, Utc};
 
-use crate::cli::scratch::ScratchDb;
-use crate::schedule::planner::Planner;
-use crate::settings::Settings;
-use crate::store::bench as seed;
+use career_circle_core::schedule::planner::Planner;
+use career_circle_core::settings::Settings;
+use career_circle_core::store::bench as seed;
+use career_circle_core::store::scratch::ScratchDb;
 
 /// Thirty zones spread around the world (with and without DST, half-hour offsets, both hemispheres).
 pub const ZONES: [&str; 30] = [
@@ -68,7 +68,7 @@ async fn measure(
 
     // The watermark sits before March 1st everywhere; the tick at March 2nd 00:00 UTC covers every zone's
     // 09:00 on the 1st, so one tick makes every member's nudge.
-    crate::store::planner::advance_planned_until(pool, start).await?;
+    career_circle_core::store::planner::advance_planned_until(pool, start).await?;
     let tick_at = Utc
         .with_ymd_and_hms(2027, 3, 2, 0, 0, 0)
         .single()

@@ -13,8 +13,8 @@ use anyhow::Context as _;
 use serenity::all::{FullEvent, GatewayIntents, GuildId};
 use serenity::http::{Http, HttpBuilder};
 
-use crate::app::App;
-use crate::settings::CommandScope;
+use career_circle_core::app::App;
+use career_circle_core::settings::CommandScope;
 
 pub type Error = anyhow::Error;
 pub type Context<'a> = poise::Context<'a, Data, Error>;

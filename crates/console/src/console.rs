@@ -6,9 +6,9 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
-use crate::chat::{Button, ChatError, ChatMessage, ChatPort, Destination, Posted};
-use crate::clock::Clock;
-use crate::domain::zone::Zone;
+use career_circle_core::chat::{Button, ChatError, ChatMessage, ChatPort, Destination, Posted};
+use career_circle_core::clock::Clock;
+use career_circle_core::domain::zone::Zone;
 
 /// The person at the terminal.
 pub const YOU: &str = "you";

@@ -6,10 +6,10 @@ use std::time::Instant;
 
 use serenity::all::{ChannelId, CreateAutocompleteResponse, UserId};
 
-use crate::app::circles::{CircleSettings, CreateCircle};
-use crate::app::commitments::Done;
-use crate::app::{Actor, Platform, Reply, parse_until};
-use crate::chat::discord::{Context, Data, Error, render};
+use crate::{Context, Data, Error, render};
+use career_circle_core::app::circles::{CircleSettings, CreateCircle};
+use career_circle_core::app::commitments::Done;
+use career_circle_core::app::{Actor, Platform, Reply, parse_until};
 
 pub fn all() -> Vec<poise::Command<Data, Error>> {
     vec![
@@ -41,11 +41,11 @@ fn actor(ctx: Context<'_>) -> Actor {
 /// Runs a use case, turns its error into safe text, records the metric and answers the interaction.
 async fn answer(
     ctx: Context<'_>,
-    fut: impl Future<Output = crate::app::Result<Reply>>,
+    fut: impl Future<Output = career_circle_core::app::Result<Reply>>,
 ) -> Result<(), Error> {
     let started = Instant::now();
     let result = fut.await;
-    crate::ops::record_command(
+    career_circle_core::ops::record_command(
         &ctx.command().qualified_name,
         started.elapsed().as_secs_f64(),
         result.is_ok(),
@@ -78,7 +78,7 @@ pub async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
             }
         }
         poise::FrameworkError::Command { error, ctx, .. } => {
-            let id = crate::telemetry::report(&error);
+            let id = career_circle_core::telemetry::report(&error);
             let text = format!(
                 "Sorry, something went wrong on our side (logged as {id}). Please try again."
             );
@@ -108,7 +108,7 @@ async fn zones(ctx: Context<'_>, partial: &str) -> CreateAutocompleteResponse {
 /// What career-circle does and how to use it.
 #[poise::command(slash_command)]
 pub async fn help(ctx: Context<'_>) -> Result<(), Error> {
-    answer(ctx, async { Ok(crate::app::help()) }).await
+    answer(ctx, async { Ok(career_circle_core::app::help()) }).await
 }
 
 /// Career circles: create, join, leave, list, members, settings, pause.
@@ -216,7 +216,7 @@ async fn circle_settings(
         (None, None) => None,
         _ => {
             return answer(ctx, async {
-                Err(crate::app::Error::user(
+                Err(career_circle_core::app::Error::user(
                     "Give both `schedule` and `when` to change a schedule.",
                 ))
             })
@@ -640,7 +640,7 @@ async fn opportunity_evaluate(
     #[description = "Numbers of the must-haves it fails (see /spec show), e.g. \"2\"; empty: none"]
     fails: Option<String>,
 ) -> Result<(), Error> {
-    let req = crate::app::opportunities::Evaluate {
+    let req = career_circle_core::app::opportunities::Evaluate {
         name: &name,
         scores: [learning, impact, compensation, team, alignment],
         fails: fails.as_deref(),

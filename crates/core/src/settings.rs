@@ -14,7 +14,7 @@ use serde::Deserialize;
 use crate::domain::recurrence::CronSchedule;
 use crate::domain::zone::Zone;
 
-const DEFAULTS: &str = include_str!("../config/default.toml");
+const DEFAULTS: &str = include_str!("../../../config/default.toml");
 
 /// A setting that could not be used: which key, and why, in words an operator can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -22,6 +22,17 @@ const DEFAULTS: &str = include_str!("../config/default.toml");
 pub struct SettingsError {
     pub key: String,
     pub reason: String,
+}
+
+/// Loads settings for a command-line entry point, or prints the one-line reason and returns exit code 2.
+pub fn load_or_exit_code() -> Result<Settings, u8> {
+    match Settings::load() {
+        Ok(s) => Ok(s),
+        Err(e) => {
+            eprintln!("error: {e}");
+            Err(2)
+        }
+    }
 }
 
 impl SettingsError {
