@@ -7,8 +7,11 @@ use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 
 use career_circle_console::recording::RecordingChat;
+use career_circle_core::chat::Platform;
 use career_circle_core::clock::{ManualClock, parse_instant};
-use career_circle_core::domain::delivery::DeliveryKind;
+use career_circle_core::domain::delivery::{DeliveryKind, DeliveryStatus};
+use career_circle_core::domain::membership::Role;
+use career_circle_core::domain::period::Cadence;
 use career_circle_core::domain::recurrence::CronSchedule;
 use career_circle_core::domain::zone::Zone;
 use career_circle_core::schedule::planner::Planner;
@@ -121,13 +124,13 @@ async fn run_in(
 
     // Seed one circle whose members each keep the classic monthly writing commitment.
     let mut tx = pool.begin().await?;
-    let server = circles::ensure_server(&mut tx, "console", "simulation").await?;
+    let server = circles::ensure_server(&mut tx, Platform::Console, "simulation").await?;
     let circle = circles::create_circle(
         &mut tx,
         server,
         "Simulated circle",
         "home",
-        args.zone.name(),
+        args.zone,
         args.from,
     )
     .await?
@@ -146,7 +149,11 @@ async fn run_in(
             &mut tx,
             circle.id,
             m.id,
-            if i == 0 { "organiser" } else { "member" },
+            if i == 0 {
+                Role::Organiser
+            } else {
+                Role::Member
+            },
             args.from,
         )
         .await?;
@@ -154,26 +161,19 @@ async fn run_in(
     }
     tx.commit().await?;
     for (id, zone) in &member_ids {
-        circles::set_member_zone(&pool, *id, zone.name()).await?;
+        circles::set_member_zone(&pool, *id, *zone).await?;
         commitments::add(
             &pool,
             *id,
             "publish one post",
-            "monthly",
+            Cadence::Monthly,
             args.from.date_naive(),
             args.from,
         )
         .await?;
     }
     for (kind, cron) in &args.schedules {
-        circles::set_recurrence(
-            &pool,
-            circle.id,
-            kind.as_str(),
-            cron.to_cron_text(),
-            args.from,
-        )
-        .await?;
+        circles::set_recurrence(&pool, circle.id, *kind, cron.to_cron_text(), args.from).await?;
     }
 
     let planner = Planner::new(pool.clone(), settings.schedule.clone());
@@ -194,7 +194,7 @@ async fn run_in(
             planner.tick(now).await?;
             while worker.run_once().await?.claimed > 0 {}
             for d in career_circle_core::store::deliveries::for_circle(&pool, circle.id).await? {
-                if d.status != "sent" || !printed.insert(d.id) {
+                if d.status != DeliveryStatus::Sent || !printed.insert(d.id) {
                     continue;
                 }
                 let index = member_ids
@@ -206,9 +206,9 @@ async fn run_in(
                     d.sent_at.unwrap_or(now),
                     d.id,
                     serde_json::json!({
-                        "kind": d.kind,
+                        "kind": d.kind.as_str(),
                         "member": index,
-                        "period": d.period,
+                        "period": d.period.key(),
                         "local": local.to_rfc3339(),
                         "utc": d.due_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                     })

@@ -6,6 +6,7 @@ use career_circle_core::app::opportunities::Evaluate;
 use career_circle_core::app::reply::Audience;
 use sqlx::PgPool;
 
+use crate::support::Words as _;
 use crate::support::{actor, t, world};
 
 fn create<'a>(name: &'a str) -> CreateCircle<'a> {
@@ -18,7 +19,9 @@ fn create<'a>(name: &'a str) -> CreateCircle<'a> {
 
 fn user_error(r: career_circle_core::app::Result<career_circle_core::app::Reply>) -> String {
     match r {
-        Err(career_circle_core::app::Error::User(e)) => e.0,
+        Err(career_circle_core::app::Error::User(e)) => {
+            career_circle_discord::render::markdown(&e.0)
+        }
         other => panic!("expected a user error, got {other:?}"),
     }
 }

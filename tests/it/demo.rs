@@ -102,4 +102,33 @@ fn a_scripted_year_shows_nudges_checkins_and_replies() {
         stdout.contains("Checked in: 3 of 3"),
         "everyone checked in for Q1"
     );
+    // Every family of commands works in the demo, with the README's name:value syntax.
+    assert!(
+        stdout.contains("**You**, Q1 2027 check-in"),
+        "/checkin show"
+    );
+    assert!(
+        stdout.contains("Logged. Wins you can attribute"),
+        "/win add"
+    );
+    assert!(stdout.contains("Your wins in Q1 2027:"), "/win list");
+    assert!(
+        stdout.contains("**Verdict: it fails a must-have.**")
+            && stdout.contains("**Acme staff PM**: weighted score"),
+        "/opportunity evaluate"
+    );
+    assert!(
+        stdout.contains("Acme staff PM (2027-02-04)"),
+        "/opportunity list"
+    );
+    assert!(
+        stdout.contains("Q2 2027 review, closing 2027-04-26. Still owed:"),
+        "/review status"
+    );
+    assert!(stdout.contains("No feedback for you in the Q2 2027 review yet."));
+    assert!(
+        stdout.contains("(attachment: career-circle-export.json"),
+        "/me export"
+    );
+    assert!(!stdout.contains("Unknown command"));
 }

@@ -1025,7 +1025,11 @@ fn until_checks(text: &str, now: DateTime<Utc>) -> Result<(), TestCaseError> {
             let date = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d");
             prop_assert_eq!(date.ok().and_then(|d| d.succ_opt()), Some(end.date_naive()));
         }
-        Err(app::Error::User(UserError(msg))) => user_facing("parse_until", text, &msg)?,
+        Err(app::Error::User(UserError(msg))) => user_facing(
+            "parse_until",
+            text,
+            &career_circle_discord::render::markdown(&msg),
+        )?,
         Err(app::Error::Unexpected(e)) => {
             prop_assert!(false, "parse_until({text:?}, {now}) was unexpected: {e:#}");
         }
@@ -1156,7 +1160,7 @@ proptest! {
             ("Answers::from_fields", Answers::from_fields(&[("went_well".to_owned(), ws.clone())]).err()),
             ("parse_duration", parse_duration(&ws).err()),
             ("parse_until", app::parse_until(&ws, instant(now)).err().map(|e| match e {
-                app::Error::User(UserError(m)) => m,
+                app::Error::User(UserError(m)) => career_circle_discord::render::markdown(&m),
                 app::Error::Unexpected(_) => String::new(),
             })),
         ];

@@ -31,7 +31,7 @@ fn chat(discord: &LoopbackDiscord) -> DiscordChat {
 
 fn text_with_buttons(text: &str, ids: &[&str]) -> ChatMessage {
     ChatMessage {
-        text: text.to_string(),
+        text: text.into(),
         buttons: ids
             .iter()
             .map(|id| Button {
@@ -467,10 +467,11 @@ async fn threads_open_public_and_archive() {
     let discord = LoopbackDiscord::start().await;
     let chat = chat(&discord);
     let channel_id = discord.channel_id();
-    let thread_id = chat
+    let opened = chat
         .open_thread(&channel_id, "Review: alice, Q3")
         .await
         .unwrap();
+    let thread_id = opened.channel_id.clone();
     let thread = discord.channel(&thread_id).unwrap();
     assert_eq!(thread["type"], 11);
     assert_eq!(thread["parent_id"], json!(channel_id));
@@ -480,9 +481,7 @@ async fn threads_open_public_and_archive() {
     assert_eq!(body["type"], 11);
 
     chat.send(
-        &Destination::Channel {
-            channel_id: thread_id.clone(),
-        },
+        &Destination::Thread(opened.clone()),
         &ChatMessage::text("Feedback, please"),
         None,
     )
@@ -490,7 +489,7 @@ async fn threads_open_public_and_archive() {
     .unwrap();
     assert_eq!(discord.messages_in(&thread_id).len(), 1);
 
-    chat.archive_thread(&thread_id).await.unwrap();
+    chat.close_thread(&opened, &"closed".into()).await.unwrap();
     assert_eq!(
         discord.channel(&thread_id).unwrap()["thread_metadata"]["archived"],
         true
@@ -502,7 +501,11 @@ async fn threads_open_public_and_archive() {
     );
 
     let long = "x".repeat(150);
-    let second = chat.open_thread(&channel_id, &long).await.unwrap();
+    let second = chat
+        .open_thread(&channel_id, &long)
+        .await
+        .unwrap()
+        .channel_id;
     assert_eq!(
         discord.channel(&second).unwrap()["name"]
             .as_str()

@@ -7,6 +7,7 @@ mod support;
 
 mod app_commands;
 mod bench;
+mod command_table;
 mod demo;
 mod discord_e2e;
 mod fuzz_inputs;
@@ -15,6 +16,7 @@ mod ops;
 mod pg_restart;
 mod process;
 mod reliability;
+mod render_limits;
 mod reviews;
 mod schedule_planner;
 mod schedule_worker;

@@ -6,11 +6,13 @@ use std::sync::Arc;
 use career_circle_console::recording::RecordingChat;
 use career_circle_core::app::Actor;
 use career_circle_core::chat::Destination;
+use career_circle_core::chat::ThreadRef;
 use career_circle_core::schedule::heatmap;
 use career_circle_core::schedule::review::rotation;
 use chrono::Duration;
 use sqlx::PgPool;
 
+use crate::support::Words as _;
 use crate::support::{World, t, world};
 
 async fn prompted(pool: PgPool, n: usize) -> (World, Vec<Actor>, Arc<RecordingChat>) {
@@ -175,11 +177,7 @@ async fn the_thread_opens_once_with_posts_and_feedback_goes_to_the_right_member(
     let in_thread: Vec<_> = chat
         .sent()
         .into_iter()
-        .filter(|s| {
-            s.to == Destination::Channel {
-                channel_id: thread_id.clone(),
-            }
-        })
+        .filter(|s| s.to == Destination::Thread(ThreadRef::channel(thread_id.clone())))
         .collect();
     assert_eq!(in_thread.len(), 4, "a header and one post per member");
     let alice_post = in_thread
@@ -201,7 +199,7 @@ async fn the_thread_opens_once_with_posts_and_feedback_goes_to_the_right_member(
         .app
         .channel_message(
             &a[1],
-            &thread_id,
+            &ThreadRef::channel(thread_id.clone()),
             "m-f1",
             "Great launch.",
             Some(&alice_post.posted.message_id),
@@ -214,7 +212,7 @@ async fn the_thread_opens_once_with_posts_and_feedback_goes_to_the_right_member(
         .app
         .channel_message(
             &a[0],
-            &thread_id,
+            &ThreadRef::channel(thread_id.clone()),
             "m-f2",
             "Nice hiring!",
             None,
@@ -227,7 +225,7 @@ async fn the_thread_opens_once_with_posts_and_feedback_goes_to_the_right_member(
         !w.app
             .channel_message(
                 &a[0],
-                &thread_id,
+                &ThreadRef::channel(thread_id.clone()),
                 "m-f3",
                 "talking to myself",
                 Some(&alice_post.posted.message_id),
@@ -238,7 +236,14 @@ async fn the_thread_opens_once_with_posts_and_feedback_goes_to_the_right_member(
     );
     assert!(
         !w.app
-            .channel_message(&a[1], "elsewhere", "m-f4", "not a thread", None, &[])
+            .channel_message(
+                &a[1],
+                &ThreadRef::channel("elsewhere"),
+                "m-f4",
+                "not a thread",
+                None,
+                &[]
+            )
             .await
             .unwrap()
     );
@@ -256,7 +261,7 @@ async fn the_thread_opens_once_with_posts_and_feedback_goes_to_the_right_member(
             (a[0].user_id.clone(), a[2].user_id.clone())
         ]
     );
-    let mine = w.app.review_feedback(&a[0], None).await.unwrap();
+    let mine = w.app.review_feedback(&a[0], None, None).await.unwrap();
     assert!(mine.text.contains("Great launch."), "{}", mine.text);
 }
 
@@ -293,7 +298,7 @@ async fn midway_nudges_only_reviewers_who_owe_and_the_summary_closes_the_thread(
     w.app
         .channel_message(
             writer_actor,
-            &thread_id,
+            &ThreadRef::channel(thread_id.clone()),
             "fb1",
             "Real feedback.",
             Some(&post.1),
@@ -349,7 +354,14 @@ async fn midway_nudges_only_reviewers_who_owe_and_the_summary_closes_the_thread(
     // Once closed, thread messages are no longer feedback.
     assert!(
         !w.app
-            .channel_message(writer_actor, &thread_id, "fb9", "late", Some(&post.1), &[])
+            .channel_message(
+                writer_actor,
+                &ThreadRef::channel(thread_id.clone()),
+                "fb9",
+                "late",
+                Some(&post.1),
+                &[]
+            )
             .await
             .unwrap()
     );
@@ -361,7 +373,7 @@ fn rotation_avoids_repeats_over_four_quarters_in_a_circle_of_five() {
     let mut previous = Vec::new();
     let mut seen: Vec<BTreeSet<(i64, i64)>> = Vec::new();
     for quarter in ["2027-Q1", "2027-Q2", "2027-Q3", "2027-Q4"] {
-        let pairs = rotation(&members, quarter, &previous);
+        let pairs = rotation(&members, quarter.parse().unwrap(), &previous);
         assert_eq!(pairs.len(), 5);
         let reviewees: BTreeSet<i64> = pairs.iter().map(|p| p.1).collect();
         let reviewers: BTreeSet<i64> = pairs.iter().map(|p| p.0).collect();
@@ -379,9 +391,16 @@ fn rotation_avoids_repeats_over_four_quarters_in_a_circle_of_five() {
         previous = pairs;
     }
     // Small circles still work, and a member who joins mid-year is fitted in.
-    assert_eq!(rotation(&[1, 2], "2027-Q1", &[]), vec![(2, 1), (1, 2)]);
-    assert!(rotation(&[1], "2027-Q1", &[]).is_empty());
-    let grown = rotation(&[11, 12, 13, 14, 15, 16], "2028-Q1", &previous);
+    assert_eq!(
+        rotation(&[1, 2], "2027-Q1".parse().unwrap(), &[]),
+        vec![(2, 1), (1, 2)]
+    );
+    assert!(rotation(&[1], "2027-Q1".parse().unwrap(), &[]).is_empty());
+    let grown = rotation(
+        &[11, 12, 13, 14, 15, 16],
+        "2028-Q1".parse().unwrap(),
+        &previous,
+    );
     assert!(grown.iter().all(|p| !previous.contains(p)));
 }
 

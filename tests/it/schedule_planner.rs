@@ -8,6 +8,7 @@ use chrono::{Datelike, Duration, Timelike, Utc};
 use chrono_tz::Tz;
 use sqlx::PgPool;
 
+use crate::support::Words as _;
 use crate::support::{t, world};
 
 fn local(at: chrono::DateTime<Utc>, zone: &str) -> chrono::DateTime<Tz> {
@@ -33,11 +34,11 @@ async fn a_year_of_nudges_and_checkins_in_five_zones(pool: PgPool) {
     let mut by_member_kind: HashMap<(i64, String), Vec<_>> = HashMap::new();
     for r in rows
         .iter()
-        .filter(|r| r.period.starts_with("2027") && r.member_id.is_some())
+        .filter(|r| r.period.key().starts_with("2027") && r.member_id.is_some())
     {
         assert_eq!(r.status, "sent", "{r:?}");
         by_member_kind
-            .entry((r.member_id.unwrap(), r.kind.clone()))
+            .entry((r.member_id.unwrap(), r.kind.as_str().to_owned()))
             .or_default()
             .push(r.clone());
     }
@@ -58,7 +59,7 @@ async fn a_year_of_nudges_and_checkins_in_five_zones(pool: PgPool) {
                 (i as u32 + 1, 1, 9, 0),
                 "{zone} {n:?}"
             );
-            assert_eq!(n.period, format!("2027-{:02}", i + 1));
+            assert_eq!(n.period.key(), format!("2027-{:02}", i + 1));
         }
         let reminders = get("nudge_reminder");
         assert_eq!(reminders.len(), 12, "{zone}");
@@ -145,7 +146,9 @@ async fn local_times_across_dst_changes_fire_once_at_the_right_instant(pool: PgP
     let ldn = w.member_id(&actors[1]).await;
     let instants = |m: i64, kind: &str| -> Vec<chrono::DateTime<Utc>> {
         rows.iter()
-            .filter(|r| r.member_id == Some(m) && r.kind == kind && r.period.starts_with("2027"))
+            .filter(|r| {
+                r.member_id == Some(m) && r.kind == kind && r.period.key().starts_with("2027")
+            })
             .map(|r| r.due_at)
             .collect()
     };
@@ -406,7 +409,7 @@ async fn two_planners_on_one_database_make_each_delivery_once(pool: PgPool) {
     let rows = w.deliveries().await;
     let mut keys: Vec<_> = rows
         .iter()
-        .map(|r| (r.kind.clone(), r.member_id, r.period.clone()))
+        .map(|r| (r.kind, r.member_id, r.period))
         .collect();
     let n = keys.len();
     keys.sort();

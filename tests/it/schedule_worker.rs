@@ -8,6 +8,7 @@ use career_circle_core::store::deliveries;
 use chrono::Duration;
 use sqlx::PgPool;
 
+use crate::support::Words as _;
 use crate::support::{World, t, world};
 
 /// A circle of `n` members whose April nudges are planned and waiting in the outbox.

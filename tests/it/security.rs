@@ -4,9 +4,11 @@ use std::sync::Arc;
 
 use career_circle_console::recording::RecordingChat;
 use career_circle_core::app::circles::CreateCircle;
+use career_circle_core::chat::ThreadRef;
 use chrono::Duration;
 use sqlx::PgPool;
 
+use crate::support::Words as _;
 use crate::support::{actor, t, world};
 
 /// Every (table, column) of the schema holding text, JSON or ids.
@@ -119,7 +121,7 @@ async fn me_delete_leaves_no_personal_row_anywhere(pool: PgPool) {
         w.app
             .channel_message(
                 gone,
-                &thread,
+                &ThreadRef::channel(thread.clone()),
                 "fb-a",
                 &format!("{marker} feedback"),
                 Some(&post_of(keep_id)),
@@ -132,7 +134,7 @@ async fn me_delete_leaves_no_personal_row_anywhere(pool: PgPool) {
         w.app
             .channel_message(
                 keep,
-                &thread,
+                &ThreadRef::channel(thread.clone()),
                 "fb-b",
                 "feedback for the leaver",
                 Some(&post_of(gone_id)),

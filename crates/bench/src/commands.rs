@@ -117,6 +117,7 @@ async fn measure(
             server: Some(standin::GUILD_ID.to_owned()),
             user_id: user_id(i),
             display_name: format!("Member {i}"),
+            channel_id: Some(standin::CHANNEL_ID.to_owned()),
         };
         let circle = format!("Circle {}", i / 10);
         if i % 10 == 0 {
@@ -146,7 +147,7 @@ async fn measure(
         dev_guild_id: standin::GUILD_ID.parse().ok(),
         request_timeout: Duration::from_secs(10),
     };
-    let framework = discord::framework(
+    let framework = discord::Handler::new(
         app,
         Arc::new(AtomicBool::new(false)),
         CommandScope::Guild,

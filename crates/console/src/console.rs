@@ -6,7 +6,9 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
-use career_circle_core::chat::{Button, ChatError, ChatMessage, ChatPort, Destination, Posted};
+use career_circle_core::chat::{
+    Button, Capabilities, ChatError, ChatMessage, ChatPort, Destination, Posted, Text, ThreadRef,
+};
 use career_circle_core::clock::Clock;
 use career_circle_core::domain::zone::Zone;
 
@@ -69,11 +71,9 @@ impl ConsoleChat {
 
     /// Shows a message with numbered buttons, remembering them for `/press`.
     pub fn show(&self, header: &str, message: &ChatMessage) {
-        let mut text = format!(
-            "── {header} · {} ──\n{}",
-            self.stamp(),
-            mentions_as_names(message.text.trim_end())
-        );
+        let words =
+            career_circle_core::chat::text::render(&message.text, Capabilities::CONSOLE.markup);
+        let mut text = format!("── {header} · {} ──\n{}", self.stamp(), words.trim_end());
         if !message.buttons.is_empty() {
             let labels: Vec<String> = message
                 .buttons
@@ -115,6 +115,10 @@ impl ConsoleChat {
 
 #[async_trait]
 impl ChatPort for ConsoleChat {
+    fn capabilities(&self) -> &'static Capabilities {
+        &Capabilities::CONSOLE
+    }
+
     async fn send(
         &self,
         to: &Destination,
@@ -143,7 +147,8 @@ impl ChatPort for ConsoleChat {
                     message_id: id,
                 })
             }
-            Destination::Channel { channel_id } => {
+            Destination::Channel { channel_id }
+            | Destination::Thread(ThreadRef { channel_id, .. }) => {
                 let where_ = self
                     .thread_title(channel_id)
                     .map(|t| format!("thread \"{t}\""))
@@ -157,7 +162,7 @@ impl ChatPort for ConsoleChat {
         }
     }
 
-    async fn open_thread(&self, channel_id: &str, title: &str) -> Result<String, ChatError> {
+    async fn open_thread(&self, channel_id: &str, title: &str) -> Result<ThreadRef, ChatError> {
         let id = {
             let mut state = self.state();
             state.next_id += 1;
@@ -169,53 +174,14 @@ impl ChatPort for ConsoleChat {
             "── #{channel_id} · {} ──\ncareer-circle opened the thread \"{title}\"",
             self.stamp()
         ));
-        Ok(id)
+        Ok(ThreadRef::channel(id))
     }
 
-    async fn archive_thread(&self, thread_id: &str) -> Result<(), ChatError> {
+    async fn close_thread(&self, thread: &ThreadRef, _note: &Text) -> Result<(), ChatError> {
         let title = self
-            .thread_title(thread_id)
-            .unwrap_or_else(|| thread_id.to_owned());
+            .thread_title(&thread.channel_id)
+            .unwrap_or_else(|| thread.channel_id.clone());
         self.print(&format!("(thread \"{title}\" archived)"));
         Ok(())
-    }
-}
-
-/// Discord and Slack write mentions as `<@id>`; in the terminal `@id` reads better.
-fn mentions_as_names(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find("<@") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        match after.find('>') {
-            Some(end)
-                if end > 0
-                    && after[..end]
-                        .chars()
-                        .all(|c| c.is_alphanumeric() || c == '-' || c == '_') =>
-            {
-                out.push('@');
-                out.push_str(&after[..end]);
-                rest = &after[end + 1..];
-            }
-            _ => {
-                out.push_str("<@");
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::mentions_as_names;
-
-    #[test]
-    fn mentions_read_as_names() {
-        assert_eq!(mentions_as_names("• <@ada> reads You"), "• @ada reads You");
-        assert_eq!(mentions_as_names("a <@ b> <@"), "a <@ b> <@");
     }
 }

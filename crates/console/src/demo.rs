@@ -2,7 +2,6 @@
 //! You are a member of a demo circle with two simulated peers; type the slash commands you would type on
 //! Discord, move the clock with `/clock`, and watch nudges, prompts and replies arrive.
 
-use std::collections::HashMap;
 use std::io::IsTerminal as _;
 use std::sync::Arc;
 
@@ -11,9 +10,9 @@ use chrono::{DateTime, Datelike as _, Months, Utc};
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 
 use crate::console::{ConsoleChat, YOU};
-use career_circle_core::app::circles::{CircleSettings, CreateCircle};
-use career_circle_core::app::commitments::Done;
-use career_circle_core::app::{Actor, App, Platform, Reply, parse_until};
+use career_circle_core::app::circles::CreateCircle;
+use career_circle_core::app::{Actor, App, Platform, Reply};
+use career_circle_core::chat::commands::{Command, Kind, grammar};
 use career_circle_core::chat::{ChatMessage, ChatPort};
 use career_circle_core::clock::parse_instant;
 use career_circle_core::clock::{Clock, ManualClock};
@@ -51,12 +50,25 @@ struct Demo {
     you: Actor,
 }
 
+/// The demo circle's home channel.
+const HOME: &str = "career-circle";
+
 fn actor(user: &str, name: &str) -> Actor {
     Actor {
         platform: Platform::Console,
         server: Some("demo".to_owned()),
         user_id: user.to_owned(),
         display_name: name.to_owned(),
+        channel_id: Some(HOME.to_owned()),
+    }
+}
+
+/// In the terminal a member is named as they are shown: "@ada", "Ada" and "ada" are all Ada.
+fn console_value(kind: Kind, value: &str) -> String {
+    match kind {
+        Kind::User => value.trim().trim_start_matches('@').to_lowercase(),
+        Kind::Channel => value.trim().trim_start_matches('#').to_owned(),
+        _ => value.to_owned(),
     }
 }
 
@@ -190,7 +202,7 @@ impl Demo {
                 you,
                 CreateCircle {
                     name: "Demo circle",
-                    channel_id: "career-circle",
+                    channel_id: HOME,
                     zone: Some(zone.name()),
                 },
             )
@@ -261,34 +273,26 @@ impl Demo {
             }
             return Ok(true);
         }
-        let (words, opts) = parse(&line[1..]);
-        let word = |i: usize| words.get(i).map(String::as_str);
-        let rest = |from: usize| {
-            Some(
-                words
-                    .iter()
-                    .skip(from)
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            )
-            .filter(|s| !s.is_empty())
-        };
-        let opt = |k: &str| opts.get(k).cloned();
+        let body = &line[1..];
+        let first = body.split_whitespace().next().unwrap_or_default();
         let app = &self.app;
         let you = &self.you;
-        let result = match (word(0), word(1)) {
-            (Some("quit" | "exit"), _) => return Ok(false),
-            (Some("clock"), _) => {
-                match rest(1) {
-                    Some(spec) => self.move_clock(&spec).await?,
-                    None => self.chat.print(&format!("It is {}.", self.chat.stamp())),
+        match first {
+            "quit" | "exit" => return Ok(false),
+            "clock" => {
+                let rest = body[first.len()..].trim();
+                if rest.is_empty() {
+                    self.chat.print(&format!("It is {}.", self.chat.stamp()));
+                } else {
+                    self.move_clock(rest).await?;
                 }
                 return Ok(true);
             }
-            (Some("press"), _) => {
-                let Some(button) = word(1)
-                    .and_then(|n| n.parse().ok())
+            "press" => {
+                let Some(button) = body[first.len()..]
+                    .trim()
+                    .parse()
+                    .ok()
                     .and_then(|n| self.chat.button(n))
                 else {
                     self.show(&Reply::private(
@@ -304,139 +308,26 @@ impl Demo {
                 }
                 return Ok(true);
             }
-            (Some("help"), _) => Ok(career_circle_core::app::help()),
-            (Some("circle"), Some("create")) => {
-                let name = opt("name").or(rest(2)).unwrap_or_default();
-                app.circle_create(
-                    you,
-                    CreateCircle {
-                        name: &name,
-                        channel_id: "career-circle",
-                        zone: opt("timezone").as_deref(),
-                    },
-                )
-                .await
+            _ => {}
+        }
+        // Everything else is a command of the table, read with the same grammar as Slack's text commands.
+        let command = match grammar::parse(body, &console_value).and_then(Command::parse) {
+            Ok(c) => c,
+            Err(text) => {
+                self.show(&Reply::private(text));
+                return Ok(true);
             }
-            (Some("circle"), Some("join")) => {
-                app.circle_join(you, &opt("name").or(rest(2)).unwrap_or_default())
-                    .await
-            }
-            (Some("circle"), Some("leave")) => {
-                app.circle_leave(you, opt("circle").or(rest(2)).as_deref())
-                    .await
-            }
-            (Some("circle"), Some("list")) => app.circle_list(you).await,
-            (Some("circle"), Some("members")) => {
-                app.circle_members(you, opt("circle").or(rest(2)).as_deref())
-                    .await
-            }
-            (Some("circle"), Some("settings")) => {
-                let (schedule, when, timezone) = (opt("schedule"), opt("when"), opt("timezone"));
-                let req = CircleSettings {
-                    circle: None,
-                    channel_id: None,
-                    zone: timezone.as_deref(),
-                    schedule: match (&schedule, &when) {
-                        (Some(s), Some(w)) => Some((s.as_str(), w.as_str())),
-                        _ => None,
-                    },
-                    review_window_days: opt("review_days").and_then(|d| d.parse().ok()),
-                };
-                app.circle_settings(you, req).await
-            }
-            (Some("circle"), Some("pause")) => {
-                let resume = opt("resume").is_some_and(|r| r == "true");
-                match opt("until")
-                    .or(rest(2))
-                    .map(|u| parse_until(&u, app.now()))
-                    .transpose()
-                {
-                    Ok(until) => app.circle_pause(you, None, until, resume).await,
-                    Err(e) => Err(e),
-                }
-            }
-            (Some("spec"), Some("edit")) => match app.spec_edit(you).await {
-                Ok(r) => {
-                    self.fill_form(r, more).await?;
-                    return Ok(true);
-                }
-                Err(e) => Err(e),
-            },
-            (Some("spec"), Some("show")) => {
-                let who = opt("member").or(rest(2)).map(|n| n.to_lowercase());
-                app.spec_show(you, who.as_deref()).await
-            }
-            (Some("spec"), Some("history")) => app.spec_history(you).await,
-            (Some("spec"), Some("diff")) => {
-                app.spec_diff(
-                    you,
-                    opt("from").and_then(|v| v.parse().ok()),
-                    opt("to").and_then(|v| v.parse().ok()),
-                )
-                .await
-            }
-            (Some("spec"), Some("phase")) => {
-                app.spec_phase(you, &opt("phase").or(rest(2)).unwrap_or_default())
-                    .await
-            }
-            (Some("spec"), Some("visibility")) => {
-                app.spec_visibility(you, &opt("visibility").or(rest(2)).unwrap_or_default())
-                    .await
-            }
-            (Some("commit"), Some("add")) => {
-                app.commit_add(
-                    you,
-                    &opt("title").or(rest(2)).unwrap_or_default(),
-                    opt("cadence").as_deref(),
-                )
-                .await
-            }
-            (Some("commit"), Some("list")) => app.commit_list(you).await,
-            (Some("commit"), Some("done")) => {
-                let (c, l, n) = (opt("commitment").or(rest(2)), opt("link"), opt("note"));
-                app.commit_done(
-                    you,
-                    Done {
-                        commitment: c.as_deref(),
-                        link: l.as_deref(),
-                        note: n.as_deref(),
-                    },
-                )
-                .await
-            }
-            (Some("commit"), Some("drop")) => {
-                app.commit_drop(you, opt("commitment").or(rest(2)).as_deref())
-                    .await
-            }
-            (Some("me"), Some("timezone")) => {
-                let zone = opt("zone").or(rest(2)).unwrap_or_default();
-                let r = app.me_timezone(you, &zone).await;
-                if r.is_ok()
-                    && let Ok(z) = Zone::parse(&zone)
-                {
-                    self.chat.set_zone(z);
-                }
-                r
-            }
-            (Some("me"), Some("vacation")) => match opt("until")
-                .or(rest(2))
-                .map(|u| parse_until(&u, app.now()))
-                .transpose()
-            {
-                Ok(until) => app.me_vacation(you, until).await,
-                Err(e) => Err(e),
-            },
-            (Some("checkin"), _) => {
-                app.checkin_command(you, None, &opt("answers").or(rest(1)).unwrap_or_default())
-                    .await
-            }
-            _ => Err(career_circle_core::app::Error::user(format!(
-                "Unknown command /{}. /help lists them.",
-                words.join(" ")
-            ))),
         };
-        if let Some(r) = self.answer(result) {
-            self.show(&r);
+        if let Command::MeTimezone { zone } = &command
+            && let Ok(z) = Zone::parse(zone)
+        {
+            self.chat.set_zone(z);
+        }
+        let reply = app.answer(you, command).await;
+        if reply.modal.is_some() {
+            self.fill_form(reply, more).await?;
+        } else {
+            self.show(&reply);
         }
         Ok(true)
     }
@@ -588,56 +479,14 @@ fn target_time(spec: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     parse_instant(spec).ok()
 }
 
-/// Splits `circle create name:"PM circle" extra` into words and `key:value` options (quotes group words).
-fn parse(line: &str) -> (Vec<String>, HashMap<String, String>) {
-    let mut tokens = Vec::new();
-    let mut current = String::new();
-    let mut quoted = false;
-    for c in line.chars() {
-        match c {
-            '"' => quoted = !quoted,
-            c if c.is_whitespace() && !quoted => {
-                if !current.is_empty() {
-                    tokens.push(std::mem::take(&mut current));
-                }
-            }
-            c => current.push(c),
-        }
-    }
-    if !current.is_empty() {
-        tokens.push(current);
-    }
-    let mut words = Vec::new();
-    let mut opts = HashMap::new();
-    for t in tokens {
-        match t.split_once(':') {
-            Some((k, v))
-                if !k.is_empty()
-                    && k.chars().all(|c| c.is_ascii_alphabetic() || c == '_')
-                    && !v.starts_with("//") =>
-            {
-                opts.insert(k.to_owned(), v.to_owned());
-            }
-            _ => words.push(t),
-        }
-    }
-    (words, opts)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn parses_options_and_quotes() {
-        let (w, o) = parse("commit add title:\"publish one post\" cadence:monthly");
-        assert_eq!(w, vec!["commit", "add"]);
-        assert_eq!(o.get("title").map(String::as_str), Some("publish one post"));
-        let (w, _) = parse("commit done https://example.com/post");
-        assert_eq!(
-            w.last().map(String::as_str),
-            Some("https://example.com/post")
-        );
+    fn members_are_named_as_shown() {
+        assert_eq!(console_value(Kind::User, " @Ada"), "ada");
+        assert_eq!(console_value(Kind::Text, "Ada"), "Ada");
     }
 
     #[test]

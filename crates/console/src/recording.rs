@@ -7,7 +7,9 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
-use career_circle_core::chat::{ChatError, ChatMessage, ChatPort, Destination, Posted};
+use career_circle_core::chat::{
+    Capabilities, ChatError, ChatMessage, ChatPort, Destination, Posted, Text, ThreadRef,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sent {
@@ -28,14 +30,30 @@ struct State {
     send_calls: usize,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct RecordingChat {
     state: Mutex<State>,
+    caps: &'static Capabilities,
+}
+
+impl Default for RecordingChat {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl RecordingChat {
+    /// A chat with the terminal's (generous) limits.
     pub fn new() -> Self {
-        Self::default()
+        Self::with_capabilities(&Capabilities::CONSOLE)
+    }
+
+    /// A chat that declares a real platform's limits, so renders are made to fit them.
+    pub fn with_capabilities(caps: &'static Capabilities) -> Self {
+        Self {
+            state: Mutex::new(State::default()),
+            caps,
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -81,12 +99,17 @@ impl RecordingChat {
         match to {
             Destination::Dm { user_id } => format!("dm-{user_id}"),
             Destination::Channel { channel_id } => channel_id.clone(),
+            Destination::Thread(t) => t.channel_id.clone(),
         }
     }
 }
 
 #[async_trait]
 impl ChatPort for RecordingChat {
+    fn capabilities(&self) -> &'static Capabilities {
+        self.caps
+    }
+
     async fn send(
         &self,
         to: &Destination,
@@ -125,18 +148,18 @@ impl ChatPort for RecordingChat {
         Ok(posted)
     }
 
-    async fn open_thread(&self, channel_id: &str, title: &str) -> Result<String, ChatError> {
+    async fn open_thread(&self, channel_id: &str, title: &str) -> Result<ThreadRef, ChatError> {
         let mut state = self.lock();
         state.next_id += 1;
         let id = format!("t{}", state.next_id);
         state
             .threads
             .push((channel_id.to_owned(), title.to_owned()));
-        Ok(id)
+        Ok(ThreadRef::channel(id))
     }
 
-    async fn archive_thread(&self, thread_id: &str) -> Result<(), ChatError> {
-        self.lock().archived.push(thread_id.to_owned());
+    async fn close_thread(&self, thread: &ThreadRef, _note: &Text) -> Result<(), ChatError> {
+        self.lock().archived.push(thread.channel_id.clone());
         Ok(())
     }
 }

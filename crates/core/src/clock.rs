@@ -73,3 +73,18 @@ pub fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
         .map(|n| n.and_utc())
         .ok_or_else(|| format!("\"{text}\" is not a date like 2027-01-31 or 2027-01-31T09:00"))
 }
+
+/// The longest span the bot reasons about: far beyond any schedule, retry or window, and far below what would
+/// overflow an instant.
+const SPAN_MAX: Duration = Duration::days(365 * 100);
+
+/// A std duration as chrono's, capped at a century, so no conversion can overflow.
+pub fn to_chrono(d: std::time::Duration) -> Duration {
+    Duration::from_std(d).unwrap_or(SPAN_MAX).min(SPAN_MAX)
+}
+
+/// `at` plus `d`, saturating at the last instant chrono knows rather than panicking.
+pub fn after(at: DateTime<Utc>, d: std::time::Duration) -> DateTime<Utc> {
+    at.checked_add_signed(to_chrono(d))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}

@@ -11,6 +11,7 @@ use figment::providers::{Format, Toml};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+use crate::domain::delivery::DeliveryKind;
 use crate::domain::recurrence::CronSchedule;
 use crate::domain::zone::Zone;
 
@@ -96,6 +97,24 @@ pub struct ScheduleSettings {
     pub deep_dive: CronSchedule,
     pub checkin_window: Duration,
     pub review_window: Duration,
+}
+
+impl ScheduleSettings {
+    /// The default schedule of a kind that has one of its own (an organiser may override it per circle); None for
+    /// kinds that follow another's occurrence or are queued as needed.
+    pub fn default_cron(&self, kind: DeliveryKind) -> Option<&CronSchedule> {
+        match kind {
+            DeliveryKind::MonthlyNudge => Some(&self.monthly_nudge),
+            DeliveryKind::NudgeReminder => Some(&self.nudge_reminder),
+            DeliveryKind::CheckinPrompt => Some(&self.checkin_prompt),
+            DeliveryKind::DeepDive => Some(&self.deep_dive),
+            DeliveryKind::CheckinReminder
+            | DeliveryKind::OrganiserAlert
+            | DeliveryKind::ReviewOpen
+            | DeliveryKind::ReviewMidway
+            | DeliveryKind::ReviewClose => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -18,20 +18,17 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use serenity::all::{
-    AutoArchiveDuration, ButtonStyle as SerenityButtonStyle, ChannelId, ChannelType,
-    CreateActionRow, CreateButton, CreateMessage, CreateThread, EditThread, GuildChannel, Message,
-    Nonce, PrivateChannel,
+    AutoArchiveDuration, ChannelId, ChannelType, CreateMessage, CreateThread, EditThread,
+    GuildChannel, Message, Nonce, PrivateChannel,
 };
 use serenity::http::{Http, Route};
 
 use career_circle_core::chat::{
-    Attachment, Button, ButtonStyle, ChatError, ChatMessage, ChatPort, Destination, Posted,
+    Attachment, Capabilities, ChatError, ChatMessage, ChatPort, Destination, Posted, Text,
+    ThreadRef,
 };
 
-/// Discord shows at most five buttons in one action row.
-const BUTTONS_PER_ROW: usize = 5;
-/// Discord's limit for a thread name, in characters.
-const THREAD_NAME_LIMIT: usize = 100;
+use crate::render::{self, CAPABILITIES};
 /// Used when a 429 carries no usable wait (Discord always sends one; a proxy might not).
 const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(1);
 
@@ -167,6 +164,10 @@ enum Payload<'a> {
 
 #[async_trait]
 impl ChatPort for DiscordChat {
+    fn capabilities(&self) -> &'static Capabilities {
+        &CAPABILITIES
+    }
+
     async fn send(
         &self,
         to: &Destination,
@@ -176,6 +177,8 @@ impl ChatPort for DiscordChat {
         let channel_id = match to {
             Destination::Dm { user_id } => self.dm_channel(user_id).await?,
             Destination::Channel { channel_id } => channel_id.clone(),
+            // A Discord thread is a channel of its own.
+            Destination::Thread(thread) => thread.channel_id.clone(),
         };
         let posted = self.post(&channel_id, message, nonce).await;
         if let (Destination::Dm { user_id }, Err(ChatError::NotFound(_))) = (to, &posted) {
@@ -189,9 +192,10 @@ impl ChatPort for DiscordChat {
         })
     }
 
-    async fn open_thread(&self, channel_id: &str, title: &str) -> Result<String, ChatError> {
+    async fn open_thread(&self, channel_id: &str, title: &str) -> Result<ThreadRef, ChatError> {
         let channel = ChannelId::from(snowflake(channel_id, "channel")?);
-        let name: String = title.chars().take(THREAD_NAME_LIMIT).collect();
+        // A name, not prose: Discord keeps the first 100 characters.
+        let name: String = title.chars().take(CAPABILITIES.thread_title_max).collect();
         let builder = CreateThread::new(name)
             .kind(ChannelType::PublicThread)
             .auto_archive_duration(AutoArchiveDuration::OneWeek);
@@ -205,11 +209,12 @@ impl ChatPort for DiscordChat {
                 Payload::Json(&body),
             )
             .await?;
-        Ok(thread.id.to_string())
+        Ok(ThreadRef::channel(thread.id.to_string()))
     }
 
-    async fn archive_thread(&self, thread_id: &str) -> Result<(), ChatError> {
-        let channel = ChannelId::from(snowflake(thread_id, "thread")?);
+    /// Archives the thread; Discord shows it closed, so the note is not needed.
+    async fn close_thread(&self, thread: &ThreadRef, _note: &Text) -> Result<(), ChatError> {
+        let channel = ChannelId::from(snowflake(&thread.channel_id, "thread")?);
         let body = to_json(&EditThread::new().archived(true))?;
         let _thread: GuildChannel = self
             .call(
@@ -227,14 +232,11 @@ impl ChatPort for DiscordChat {
 /// The JSON body of a message: serenity's `CreateMessage`, plus the `attachments` entries that
 /// tie each uploaded `files[n]` part to its filename.
 fn message_body(message: &ChatMessage, nonce: Option<&str>) -> Result<Value, ChatError> {
-    let mut builder = CreateMessage::new().content(message.text.clone());
+    let mut builder = CreateMessage::new()
+        .content(render::markdown(&message.text))
+        .allowed_mentions(render::allowed_mentions(&message.text));
     if !message.buttons.is_empty() {
-        let rows = message
-            .buttons
-            .chunks(BUTTONS_PER_ROW)
-            .map(|row| CreateActionRow::Buttons(row.iter().map(button).collect()))
-            .collect();
-        builder = builder.components(rows);
+        builder = builder.components(render::buttons(&message.buttons));
     }
     if let Some(nonce) = nonce {
         builder = builder
@@ -254,18 +256,6 @@ fn message_body(message: &ChatMessage, nonce: Option<&str>) -> Result<Value, Cha
         }
     }
     Ok(body)
-}
-
-fn button(button: &Button) -> CreateButton {
-    let style = match button.style {
-        ButtonStyle::Primary => SerenityButtonStyle::Primary,
-        ButtonStyle::Secondary => SerenityButtonStyle::Secondary,
-        ButtonStyle::Success => SerenityButtonStyle::Success,
-        ButtonStyle::Danger => SerenityButtonStyle::Danger,
-    };
-    CreateButton::new(button.custom_id.clone())
-        .label(button.label.clone())
-        .style(style)
 }
 
 fn form(body: &Value, files: &[Attachment]) -> Result<Form, ChatError> {

@@ -1,68 +1,136 @@
-//! Gateway events other than slash commands: DMs to the bot, button presses, form submits, connection state.
+//! Gateway events: slash commands, buttons, forms and autocomplete; DMs to the bot and messages in review threads;
+//! the connection's state. Each becomes one `app` call; the reply goes back the way the event came.
 
 use std::sync::atomic::Ordering;
 
 use serenity::all::{
-    ActionRowComponent, ConnectionStage, CreateInteractionResponse, CreateMessage, FullEvent,
-    Interaction,
+    ActionRowComponent, CommandInteraction, ConnectionStage, Context, CreateAutocompleteResponse,
+    CreateInteractionResponse, CreateInteractionResponseMessage, CreateMessage, FullEvent, GuildId,
+    Interaction, Message,
 };
 
-use crate::commands::actor_of;
-use crate::{Data, Error, render};
 use career_circle_core::app::Reply;
+use career_circle_core::chat::ThreadRef;
+use career_circle_core::settings::CommandScope;
 
-pub async fn handle(
-    framework: poise::FrameworkContext<'_, Data, Error>,
-    event: &FullEvent,
-) -> Result<(), Error> {
-    let ctx = framework.serenity_context;
-    let data = framework.user_data;
+use crate::commands::{actor_of, autocomplete, invocation, leaf_of, registration};
+use crate::{Data, render};
+
+pub async fn handle(ctx: &Context, data: &Data, event: &FullEvent) -> anyhow::Result<()> {
     match event {
-        FullEvent::Ready { .. } | FullEvent::Resume { .. } => {
-            data.gateway_connected.store(true, Ordering::Relaxed)
+        FullEvent::Ready { .. } => {
+            data.gateway_connected.store(true, Ordering::Relaxed);
+            if !data.registered.swap(true, Ordering::SeqCst) {
+                register(ctx, data).await?;
+            }
         }
+        FullEvent::Resume { .. } => data.gateway_connected.store(true, Ordering::Relaxed),
         FullEvent::ShardStageUpdate { event } => {
             data.gateway_connected
                 .store(event.new == ConnectionStage::Connected, Ordering::Relaxed);
         }
-        FullEvent::Message { new_message: msg } if msg.guild_id.is_none() && !msg.author.bot => {
-            let actor = actor_of(&msg.author, None);
-            let reply_to = msg.referenced_message.as_ref().map(|m| m.id.to_string());
-            let reply = data
-                .app
-                .dm_message(&actor, &msg.content, reply_to.as_deref())
-                .await
-                .unwrap_or_else(|e| Reply::private(e.to_user_text()));
-            let out = CreateMessage::new()
-                .content(render::truncate_content(&reply.text))
-                .reference_message(msg);
-            msg.channel_id.send_message(&ctx.http, out).await?;
+        FullEvent::Message { new_message: msg } if !msg.author.bot => {
+            message(ctx, data, msg).await?
         }
-        FullEvent::Message { new_message: msg } if msg.guild_id.is_some() && !msg.author.bot => {
-            // Only messages in an open review thread matter: they become peer feedback.
-            let actor = actor_of(&msg.author, msg.guild_id);
-            let reply_to = msg.referenced_message.as_ref().map(|m| m.id.to_string());
-            let mentions: Vec<String> = msg.mentions.iter().map(|u| u.id.to_string()).collect();
-            let recorded = data
-                .app
-                .channel_message(
-                    &actor,
-                    &msg.channel_id.to_string(),
-                    &msg.id.to_string(),
-                    &msg.content,
-                    reply_to.as_deref(),
-                    &mentions,
-                )
-                .await;
-            if let Err(e) = recorded {
-                // Nothing to answer in the thread; to_user_text logs the cause with an id.
-                let _logged_as = e.to_user_text();
+        FullEvent::InteractionCreate { interaction } => interact(ctx, data, interaction).await?,
+        _ => {}
+    }
+    Ok(())
+}
+
+async fn register(ctx: &Context, data: &Data) -> anyhow::Result<()> {
+    let commands = registration();
+    let n = commands.len();
+    match (data.register, data.dev_guild_id) {
+        (CommandScope::Guild, Some(guild)) => {
+            GuildId::new(guild)
+                .set_commands(&ctx.http, commands)
+                .await?;
+        }
+        _ => {
+            serenity::all::Command::set_global_commands(&ctx.http, commands).await?;
+        }
+    }
+    tracing::info!(commands = n, "slash commands registered");
+    Ok(())
+}
+
+async fn message(ctx: &Context, data: &Data, msg: &Message) -> anyhow::Result<()> {
+    let reply_to = msg.referenced_message.as_ref().map(|m| m.id.to_string());
+    if msg.guild_id.is_none() {
+        let actor = actor_of(&msg.author, None, Some(msg.channel_id));
+        let reply = data
+            .app
+            .dm_message(&actor, &msg.content, reply_to.as_deref())
+            .await
+            .unwrap_or_else(|e| Reply::private(e.to_user_text()));
+        let out = CreateMessage::new()
+            .content(render::content(&reply.text))
+            .allowed_mentions(render::allowed_mentions(&reply.text))
+            .reference_message(msg);
+        msg.channel_id.send_message(&ctx.http, out).await?;
+        return Ok(());
+    }
+    // Only messages in an open review thread matter: they become peer feedback.
+    let actor = actor_of(&msg.author, msg.guild_id, Some(msg.channel_id));
+    let mentions: Vec<String> = msg.mentions.iter().map(|u| u.id.to_string()).collect();
+    let recorded = data
+        .app
+        .channel_message(
+            &actor,
+            &ThreadRef::channel(msg.channel_id.to_string()),
+            &msg.id.to_string(),
+            &msg.content,
+            reply_to.as_deref(),
+            &mentions,
+        )
+        .await;
+    if let Err(e) = recorded {
+        // Nothing to answer in the thread; to_user_text logs the cause with an id.
+        let _logged_as = e.to_user_text();
+    }
+    Ok(())
+}
+
+async fn command(ctx: &Context, data: &Data, cmd: &CommandInteraction) -> anyhow::Result<()> {
+    let actor = actor_of(&cmd.user, cmd.guild_id, Some(cmd.channel_id));
+    let slow = leaf_of(cmd).is_some_and(|l| l.slow);
+    if slow {
+        // The work may outlast Discord's 3 s answer window: acknowledge (privately) first, then follow up.
+        cmd.create_response(
+            &ctx.http,
+            CreateInteractionResponse::Defer(
+                CreateInteractionResponseMessage::new().ephemeral(true),
+            ),
+        )
+        .await?;
+    }
+    let reply = data.app.invoke(&actor, invocation(cmd)).await;
+    if slow {
+        cmd.create_followup(&ctx.http, render::followup(&reply))
+            .await?;
+    } else {
+        cmd.create_response(&ctx.http, render::response(&reply))
+            .await?;
+    }
+    Ok(())
+}
+
+async fn interact(ctx: &Context, data: &Data, interaction: &Interaction) -> anyhow::Result<()> {
+    match interaction {
+        Interaction::Command(cmd) => command(ctx, data, cmd).await?,
+        Interaction::Autocomplete(cmd) => {
+            let mut response = CreateAutocompleteResponse::new();
+            if let Some((true, typed)) = autocomplete(cmd) {
+                for zone in data.app.zone_suggestions(&typed) {
+                    response = response.add_string_choice(zone, zone);
+                }
             }
+            cmd.create_response(&ctx.http, CreateInteractionResponse::Autocomplete(response))
+                .await?;
         }
-        FullEvent::InteractionCreate {
-            interaction: Interaction::Component(press),
-        } => {
-            let actor = actor_of(&press.user, press.guild_id);
+        Interaction::Component(press) => {
+            let actor = actor_of(&press.user, press.guild_id, Some(press.channel_id));
             let reply = data
                 .app
                 .button(&actor, &press.data.custom_id)
@@ -72,10 +140,8 @@ pub async fn handle(
                 .create_response(&ctx.http, render::response(&reply))
                 .await?;
         }
-        FullEvent::InteractionCreate {
-            interaction: Interaction::Modal(submit),
-        } => {
-            let actor = actor_of(&submit.user, submit.guild_id);
+        Interaction::Modal(submit) => {
+            let actor = actor_of(&submit.user, submit.guild_id, Some(submit.channel_id));
             let fields: Vec<(String, String)> = submit
                 .data
                 .components
@@ -94,6 +160,7 @@ pub async fn handle(
                 .form_submit(&actor, &submit.data.custom_id, &fields)
                 .await
                 .unwrap_or_else(|e| Reply::private(e.to_user_text()));
+            // A form cannot answer with another form.
             let response = match &reply.modal {
                 Some(_) => CreateInteractionResponse::Message(render::message(&Reply::private(
                     reply.text.clone(),

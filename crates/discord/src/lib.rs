@@ -1,5 +1,5 @@
-//! The Discord adapter: poise slash commands and serenity events in, `app` calls, `Reply`s out; and the
-//! `ChatPort` the scheduler sends through. Nothing outside this folder imports serenity or poise.
+//! The Discord adapter: slash commands (registered from the core's command table) and gateway events in, `app`
+//! calls, `Reply`s out; and the `ChatPort` the scheduler sends through. The only crate that knows serenity.
 
 pub mod chat_port;
 pub mod commands;
@@ -10,19 +10,58 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context as _;
-use serenity::all::{FullEvent, GatewayIntents, GuildId};
+use async_trait::async_trait;
+use serenity::all::{FullEvent, GatewayIntents};
+use serenity::framework::Framework;
 use serenity::http::{Http, HttpBuilder};
 
 use career_circle_core::app::App;
 use career_circle_core::settings::CommandScope;
 
-pub type Error = anyhow::Error;
-pub type Context<'a> = poise::Context<'a, Data, Error>;
+pub use render::CAPABILITIES;
 
-/// What every command and event handler gets.
+/// What every event handler gets.
 pub struct Data {
     pub app: App,
     pub gateway_connected: Arc<AtomicBool>,
+    pub register: CommandScope,
+    pub dev_guild_id: Option<u64>,
+    /// Commands are registered once per process, on the first READY (not again on every reconnect).
+    pub registered: AtomicBool,
+}
+
+/// Hands every gateway event to `events::handle`; a failure is logged, never fatal to the connection.
+pub struct Handler {
+    data: Data,
+}
+
+impl Handler {
+    pub fn new(
+        app: App,
+        gateway_connected: Arc<AtomicBool>,
+        register: CommandScope,
+        dev_guild_id: Option<u64>,
+    ) -> Self {
+        Self {
+            data: Data {
+                app: app.with_platform(&CAPABILITIES),
+                gateway_connected,
+                register,
+                dev_guild_id,
+                registered: AtomicBool::new(false),
+            },
+        }
+    }
+}
+
+#[async_trait]
+impl Framework for Handler {
+    async fn dispatch(&self, ctx: serenity::all::Context, event: FullEvent) {
+        if let Err(e) = events::handle(&ctx, &self.data, &event).await {
+            let id = career_circle_core::telemetry::report(&e);
+            tracing::warn!(error_id = %id, "a gateway event could not be handled");
+        }
+    }
 }
 
 /// How the bot reaches Discord: the real API, or (in tests) a loopback server.
@@ -59,41 +98,6 @@ pub fn intents() -> GatewayIntents {
         | GatewayIntents::MESSAGE_CONTENT
 }
 
-pub fn framework(
-    app: App,
-    gateway_connected: Arc<AtomicBool>,
-    register: CommandScope,
-    dev_guild_id: Option<u64>,
-) -> poise::Framework<Data, Error> {
-    poise::Framework::builder()
-        .options(poise::FrameworkOptions {
-            commands: commands::all(),
-            on_error: |error| Box::pin(commands::on_error(error)),
-            event_handler: |framework, event| Box::pin(events::handle(framework, event)),
-            ..Default::default()
-        })
-        // The bot has no owner-only commands: skip the start-up call that would look owners up.
-        .initialize_owners(false)
-        .setup(move |ctx, _ready, framework| {
-            Box::pin(async move {
-                let commands = &framework.options().commands;
-                match (register, dev_guild_id) {
-                    (CommandScope::Guild, Some(guild)) => {
-                        poise::builtins::register_in_guild(ctx, commands, GuildId::new(guild))
-                            .await?;
-                    }
-                    _ => poise::builtins::register_globally(ctx, commands).await?,
-                }
-                tracing::info!(commands = commands.len(), "slash commands registered");
-                Ok(Data {
-                    app,
-                    gateway_connected,
-                })
-            })
-        })
-        .build()
-}
-
 /// Connects to the gateway and serves until `shutdown` turns true.
 pub async fn run(
     connection: Connection,
@@ -102,7 +106,7 @@ pub async fn run(
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let http = connection.http()?;
-    let framework = framework(
+    let framework = Handler::new(
         app,
         gateway_connected.clone(),
         connection.register,
@@ -126,8 +130,4 @@ pub async fn run(
     gateway_connected.store(false, Ordering::Relaxed);
     stopper.abort();
     result
-}
-
-pub fn is_ready_event(event: &FullEvent) -> bool {
-    matches!(event, FullEvent::Ready { .. } | FullEvent::Resume { .. })
 }

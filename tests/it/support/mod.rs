@@ -34,6 +34,30 @@ pub fn actor(server: &str, user: &str) -> Actor {
         server: Some(server.to_owned()),
         user_id: user.to_owned(),
         display_name: format!("User {user}"),
+        channel_id: Some("home".to_owned()),
+    }
+}
+
+/// Tests read the bot's words as a Discord member would see them: `reply.text.contains("**PM Circle**")`.
+pub trait Words {
+    fn markdown(&self) -> String;
+
+    fn contains(&self, needle: &str) -> bool {
+        self.markdown().contains(needle)
+    }
+
+    fn starts_with(&self, prefix: &str) -> bool {
+        self.markdown().starts_with(prefix)
+    }
+
+    fn matches(&self, needle: &str) -> std::vec::IntoIter<()> {
+        vec![(); self.markdown().matches(needle).count()].into_iter()
+    }
+}
+
+impl Words for career_circle_core::chat::Text {
+    fn markdown(&self) -> String {
+        career_circle_discord::render::markdown(self)
     }
 }
 
@@ -47,7 +71,8 @@ pub struct World {
 pub fn world(pool: PgPool, start: &str) -> World {
     let settings = settings();
     let clock = Arc::new(ManualClock::new(t(start)));
-    let app = App::new(pool.clone(), clock.clone(), settings.schedule.clone());
+    let app = App::new(pool.clone(), clock.clone(), settings.schedule.clone())
+        .with_platform(&career_circle_discord::CAPABILITIES);
     World {
         pool,
         clock,

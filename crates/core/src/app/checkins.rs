@@ -2,9 +2,15 @@
 
 use crate::app::reply::{InputStyle, Modal, ModalInput};
 use crate::app::{Actor, App, Error, Reply, Result};
+use crate::chat::fit::clip;
+use crate::chat::text::{Text, bold, cmd, code};
+use crate::clock::to_chrono;
 use crate::domain::checkin::{ANSWER_MAX, Answers, QUESTIONS};
+use crate::domain::delivery::DeliveryKind;
 use crate::domain::period::{Period, local_date};
-use crate::schedule::planner::to_chrono;
+use crate::domain::spec::Visibility;
+use crate::schedule::render::answers as answers_text;
+use crate::spans;
 use crate::store::circles::{self as circles_store, Member};
 use crate::store::{checkins as store, deliveries};
 
@@ -21,64 +27,73 @@ impl App {
         let (circle, _) = self.circle_of(&member, circle).await?;
         let quarter =
             Period::containing_quarter(local_date(self.now(), self.zone_of(&member).await?));
-        self.store_checkin(&member, circle.id, &quarter.key(), &answers)
+        self.store_checkin(actor, &member, circle.id, quarter, &answers)
             .await
     }
 
     /// The form behind the prompt's Answer button, pre-filled with what the member wrote before.
     pub async fn checkin_form(
         &self,
+        actor: &Actor,
         member: &Member,
         circle_id: i64,
         period: &str,
     ) -> Result<Reply> {
-        let label = Period::parse_key(period)
-            .map(|p| p.label())
-            .map_err(|_| Error::user("That button is out of date."))?;
-        let earlier = store::find(&self.pool, member.id, circle_id, period)
+        let quarter =
+            Period::parse_key(period).map_err(|_| Error::user("That button is out of date."))?;
+        let caps = self.caps(actor.platform);
+        let earlier = store::find(&self.pool, member.id, circle_id, quarter)
             .await?
-            .map(|c| Answers::from_json(&c.answers));
+            .map(|c| c.answers);
+        let input_max = ANSWER_MAX.min(caps.form_input_max);
         let inputs = QUESTIONS
             .iter()
+            .take(caps.form_inputs_max)
             .map(|(key, question)| ModalInput {
                 custom_id: (*key).to_owned(),
-                label: crate::schedule::render::truncate(question, 45),
+                label: clip(question, caps.input_label_max),
                 style: InputStyle::Paragraph,
                 value: earlier.as_ref().and_then(|a| {
                     a.fields
                         .iter()
                         .find(|(k, _)| k == key)
-                        .map(|(_, v)| v.clone())
+                        .map(|(_, v)| clip(v, input_max))
                 }),
                 required: false,
-                max_len: u16::try_from(ANSWER_MAX).unwrap_or(4000),
+                max_len: u16::try_from(input_max).unwrap_or(u16::MAX),
             })
             .collect();
         Ok(Reply::modal(Modal {
-            custom_id: format!("cc:checkinform:{circle_id}:{period}"),
-            title: format!("Check-in {label}"),
+            custom_id: format!("cc:checkinform:{circle_id}:{}", quarter.key()),
+            title: clip(
+                &format!("Check-in {}", quarter.label()),
+                caps.form_title_max,
+            ),
             inputs,
         }))
     }
 
     pub async fn checkin_form_submit(
         &self,
+        actor: &Actor,
         member: &Member,
         circle_id: i64,
         period: &str,
         fields: &[(String, String)],
     ) -> Result<Reply> {
-        Period::parse_key(period).map_err(|_| Error::user("That form is out of date."))?;
+        let quarter =
+            Period::parse_key(period).map_err(|_| Error::user("That form is out of date."))?;
         let answers = Answers::from_fields(fields).map_err(Error::user)?;
-        self.store_checkin(member, circle_id, period, &answers)
+        self.store_checkin(actor, member, circle_id, quarter, &answers)
             .await
     }
 
     async fn store_checkin(
         &self,
+        actor: &Actor,
         member: &Member,
         circle_id: i64,
-        period: &str,
+        quarter: Period,
         answers: &Answers,
     ) -> Result<Reply> {
         let circle = circles_store::circles_of_member(&self.pool, member.id)
@@ -91,20 +106,26 @@ impl App {
             &self.pool,
             member.id,
             circle.id,
-            period,
-            &answers.to_json(),
+            quarter,
+            answers,
             self.now(),
         )
         .await?;
-        let label = Period::parse_key(period)
-            .map(|p| p.label())
-            .unwrap_or_else(|_| period.to_owned());
-        let summary = crate::schedule::render::truncate(&answers.render(), 1500);
-        Ok(Reply::private(format!(
-            "{} your {label} check-in for **{}**:\n{summary}\n\nYou can edit it until the review closes; the earlier text is kept.",
-            if first { "Stored" } else { "Updated" },
-            circle.name
-        )))
+        let mut text = crate::text![
+            format!(
+                "{} your {} check-in for ",
+                if first { "Stored" } else { "Updated" },
+                quarter.label()
+            ),
+            bold(&circle.name),
+            ":"
+        ];
+        text.append(answers_text(answers));
+        text.blank();
+        text.line(spans![
+            "You can edit it until the review closes; the earlier text is kept."
+        ]);
+        Ok(Reply::private(self.fit(actor, text, Some("checkin show"))))
     }
 
     /// A message in a DM with the bot: "done <link>" for the monthly nudge, otherwise an answer to an open
@@ -116,13 +137,17 @@ impl App {
         reply_to: Option<&str>,
     ) -> Result<Reply> {
         let members =
-            circles_store::members_of_user(&self.pool, actor.platform.as_str(), &actor.user_id)
-                .await?;
+            circles_store::members_of_user(&self.pool, actor.platform, &actor.user_id).await?;
         if members.is_empty() {
-            return Ok(Reply::private(
-                "Hi! I'm career-circle. Join or start a circle in your server with `/circle join` or `/circle create`; \
-                 `/help` lists everything.",
-            ));
+            return Ok(Reply::private(crate::text![
+                "Hi! I'm career-circle. Join or start a circle in your server with ",
+                cmd("circle join"),
+                " or ",
+                cmd("circle create"),
+                "; ",
+                cmd("help"),
+                " lists everything."
+            ]));
         }
         let trimmed = text.trim();
         let lower = trimmed.to_lowercase();
@@ -132,7 +157,7 @@ impl App {
             let nudged = deliveries::sent_prompts(
                 &self.pool,
                 &ids,
-                &["monthly_nudge".to_owned(), "nudge_reminder".to_owned()],
+                &[DeliveryKind::MonthlyNudge, DeliveryKind::NudgeReminder],
                 since,
             )
             .await?;
@@ -141,14 +166,14 @@ impl App {
                 .iter()
                 .find(|m| m.id == member_id)
                 .unwrap_or(&members[0]);
-            return self.commit_done_by_reply(member, trimmed).await;
+            return self.commit_done_by_reply(actor, member, trimmed).await;
         }
         let ids: Vec<i64> = members.iter().map(|m| m.id).collect();
         let window = to_chrono(self.schedule.checkin_window + self.schedule.review_window);
         let open = deliveries::sent_prompts(
             &self.pool,
             &ids,
-            &["checkin_prompt".to_owned(), "checkin_reminder".to_owned()],
+            &[DeliveryKind::CheckinPrompt, DeliveryKind::CheckinReminder],
             self.now() - window,
         )
         .await?;
@@ -162,13 +187,18 @@ impl App {
                     .iter()
                     .find(|m| m.id == prompt.member_id)
                     .unwrap_or(&members[0]);
-                self.store_checkin(member, prompt.circle_id, &prompt.period, &answers)
+                self.store_checkin(actor, member, prompt.circle_id, prompt.period, &answers)
                     .await
             }
-            None => Ok(Reply::private(
-                "No check-in is open right now, so I didn't store that. Reply `done <link>` when you publish, log a \
-                 win with `/win add`, or see `/help`.",
-            )),
+            None => Ok(Reply::private(crate::text![
+                "No check-in is open right now, so I didn't store that. Reply ",
+                code("done <link>"),
+                " when you publish, log a win with ",
+                cmd("win add"),
+                ", or see ",
+                cmd("help"),
+                "."
+            ])),
         }
     }
 }
@@ -206,7 +236,7 @@ impl App {
         let visible = owner.id == me.id
             || crate::store::specs::current(&self.pool, owner.id)
                 .await?
-                .is_some_and(|s| s.visibility == "circle");
+                .is_some_and(|s| s.visibility == Visibility::Circle);
         let not_shared = || {
             Error::user(format!(
                 "{} hasn't shared a check-in for {}.",
@@ -221,8 +251,7 @@ impl App {
         let found = all
             .iter()
             .find(|c| {
-                c.period == period.key()
-                    && (owner.id == me.id || shared_circles.contains(&c.circle_id))
+                c.period == period && (owner.id == me.id || shared_circles.contains(&c.circle_id))
             })
             .ok_or_else(|| {
                 if owner.id == me.id {
@@ -235,21 +264,21 @@ impl App {
                 }
             })?;
         let edits = store::revisions(&self.pool, found.id).await?.len();
-        Ok(Reply::private(crate::schedule::render::truncate(
-            &format!(
-                "**{}**, {} check-in (written {}{}):\n{}",
-                owner.display_name,
+        let mut text = crate::text![
+            bold(&owner.display_name),
+            format!(
+                ", {} check-in (written {}{}):",
                 period.label(),
                 found.submitted_at.format("%Y-%m-%d"),
                 if edits > 0 {
                     format!(", edited {edits} time(s)")
                 } else {
                     String::new()
-                },
-                Answers::from_json(&found.answers).render()
-            ),
-            crate::app::MESSAGE_MAX,
-        )))
+                }
+            )
+        ];
+        text.append(answers_text(&found.answers));
+        Ok(Reply::private(self.fit(actor, text, None)))
     }
 
     pub async fn checkin_history(&self, actor: &Actor) -> Result<Reply> {
@@ -260,21 +289,20 @@ impl App {
                 "No check-ins yet. The next prompt arrives on the first Monday of the quarter.",
             ));
         }
-        let mut text = String::from("Your check-ins:\n");
+        let mut text = Text::plain("Your check-ins:");
         for c in all.iter().take(20) {
-            let label = Period::parse_key(&c.period)
-                .map(|p| p.label())
-                .unwrap_or_else(|_| c.period.clone());
-            let first = Answers::from_json(&c.answers)
+            let first = c
+                .answers
                 .fields
                 .first()
                 .map(|(_, v)| v.clone())
                 .unwrap_or_default();
-            text.push_str(&format!(
-                "• {label}: {}\n",
-                crate::schedule::render::truncate(&first, 120)
-            ));
+            text.item(spans![format!(
+                "{}: {}",
+                c.period.label(),
+                clip(&first, 120)
+            )]);
         }
-        Ok(Reply::private(text))
+        Ok(Reply::private(self.fit(actor, text, None)))
     }
 }

@@ -3,9 +3,12 @@
 use chrono::{DateTime, Utc};
 
 use crate::app::{Actor, App, Error, Reply, Result, check_len};
+use crate::chat::text::{Text, bold, cmd, mention};
 use crate::domain::delivery::DeliveryKind;
+use crate::domain::membership::Role;
 use crate::domain::recurrence::CronSchedule;
 use crate::domain::zone::Zone;
+use crate::spans;
 use crate::store::{checkins, circles as store, commitments};
 
 pub struct CreateCircle<'a> {
@@ -28,9 +31,11 @@ pub struct CircleSettings<'a> {
 fn circle_name(name: &str) -> Result<String> {
     let name = name.trim();
     if name.is_empty() {
-        return Err(Error::user(
-            "A circle needs a name, e.g. `/circle create name:PM Circle`.",
-        ));
+        return Err(Error::user(crate::text![
+            "A circle needs a name, e.g. ",
+            cmd("circle create name:PM Circle"),
+            "."
+        ]));
     }
     check_len("A circle name", name, 100)?;
     if name.chars().any(char::is_control) {
@@ -55,28 +60,38 @@ impl App {
         let member = self.member(actor).await?;
         let now = self.now();
         let mut tx = self.pool.begin().await?;
-        let Some(circle) = store::create_circle(
-            &mut tx,
-            member.server_id,
-            &name,
-            req.channel_id,
-            zone.name(),
-            now,
-        )
-        .await?
+        let Some(circle) =
+            store::create_circle(&mut tx, member.server_id, &name, req.channel_id, zone, now)
+                .await?
         else {
-            return Err(Error::user(format!(
-                "A circle called \"{name}\" already exists here; join it with `/circle join {name}`."
-            )));
+            return Err(Error::user(crate::text![
+                format!("A circle called \"{name}\" already exists here; join it with "),
+                cmd(format!("circle join {name}")),
+                "."
+            ]));
         };
-        store::join(&mut tx, circle.id, member.id, "organiser", now).await?;
+        store::join(&mut tx, circle.id, member.id, Role::Organiser, now).await?;
         tx.commit().await?;
-        Ok(Reply::channel(format!(
-            "Circle **{}** is open, with <@{}> as organiser. Times are in {} unless a member sets their own zone \
-             (`/me timezone`).\nJoin with `/circle join {}`, then write your career spec with `/spec edit` and add \
-             the classic commitment: `/commit add title:publish one post`.",
-            circle.name, actor.user_id, zone, circle.name
-        )))
+        let mut text = Text::new();
+        text.line(spans![
+            "Circle ",
+            bold(&circle.name),
+            " is open, with ",
+            mention(&actor.user_id),
+            format!(" as organiser. Times are in {zone} unless a member sets their own zone ("),
+            cmd("me timezone"),
+            ")."
+        ]);
+        text.line(spans![
+            "Join with ",
+            cmd(format!("circle join {}", circle.name)),
+            ", then write your career spec with ",
+            cmd("spec edit"),
+            " and add the classic commitment: ",
+            cmd("commit add title:publish one post"),
+            "."
+        ]);
+        Ok(Reply::channel(text))
     }
 
     pub async fn circle_join(&self, actor: &Actor, name: &str) -> Result<Reply> {
@@ -87,34 +102,43 @@ impl App {
             .into_iter()
             .find(|c| c.name.eq_ignore_ascii_case(&name))
             .ok_or_else(|| {
-                Error::user(format!(
-                    "There is no circle called \"{name}\" here. `/circle list` shows them."
-                ))
+                Error::user(crate::text![
+                    format!("There is no circle called \"{name}\" here. "),
+                    cmd("circle list"),
+                    " shows them."
+                ])
             })?;
         let mut tx = self.pool.begin().await?;
-        let joined = store::join(&mut tx, circle.id, member.id, "member", self.now()).await?;
+        let joined = store::join(&mut tx, circle.id, member.id, Role::Member, self.now()).await?;
         tx.commit().await?;
         if !joined {
-            return Ok(Reply::private(format!(
-                "You're already in **{}**.",
-                circle.name
-            )));
+            return Ok(Reply::private(crate::text![
+                "You're already in ",
+                bold(&circle.name),
+                "."
+            ]));
         }
-        Ok(Reply::channel(format!(
-            "Welcome to **{}**, <@{}>! Start with `/spec edit` (your 5-year vision and roadmap) and \
-             `/commit add title:publish one post`.",
-            circle.name, actor.user_id
-        )))
+        Ok(Reply::channel(crate::text![
+            "Welcome to ",
+            bold(&circle.name),
+            ", ",
+            mention(&actor.user_id),
+            "! Start with ",
+            cmd("spec edit"),
+            " (your 5-year vision and roadmap) and ",
+            cmd("commit add title:publish one post"),
+            "."
+        ]))
     }
 
     pub async fn circle_leave(&self, actor: &Actor, name: Option<&str>) -> Result<Reply> {
         let member = self.member(actor).await?;
         let (circle, role) = self.circle_of(&member, name).await?;
-        if role == "organiser" {
+        if role == Role::Organiser {
             let organisers = store::members_of_circle(&self.pool, circle.id)
                 .await?
                 .into_iter()
-                .filter(|m| m.role == "organiser")
+                .filter(|m| m.role == Role::Organiser)
                 .count();
             let everyone = store::members_of_circle(&self.pool, circle.id).await?.len();
             if organisers == 1 && everyone > 1 {
@@ -124,53 +148,55 @@ impl App {
             }
         }
         store::leave(&self.pool, circle.id, member.id).await?;
-        Ok(Reply::private(format!(
-            "You've left **{}**. Your spec, commitments and wins stay yours.",
-            circle.name
-        )))
+        Ok(Reply::private(crate::text![
+            "You've left ",
+            bold(&circle.name),
+            ". Your spec, commitments and wins stay yours."
+        ]))
     }
 
     pub async fn circle_list(&self, actor: &Actor) -> Result<Reply> {
         let member = self.member(actor).await?;
         let all = store::circles_of_server(&self.pool, member.server_id).await?;
         if all.is_empty() {
-            return Ok(Reply::private(
-                "No circles here yet. Start one with `/circle create NAME`.",
-            ));
+            return Ok(Reply::private(crate::text![
+                "No circles here yet. Start one with ",
+                cmd("circle create NAME"),
+                "."
+            ]));
         }
-        let mut text = String::from("Circles here:\n");
+        let mut text = Text::plain("Circles here:");
         for c in all {
             let n = store::members_of_circle(&self.pool, c.id).await?.len();
-            text.push_str(&format!(
-                "• **{}** ({n} member{})\n",
-                c.name,
-                if n == 1 { "" } else { "s" }
-            ));
+            text.item(spans![
+                bold(&c.name),
+                format!(" ({n} member{})", if n == 1 { "" } else { "s" })
+            ]);
         }
-        Ok(Reply::private(text))
+        Ok(Reply::private(self.fit(actor, text, None)))
     }
 
     /// Participation, not private content: open commitments by title and the last check-in's quarter.
     pub async fn circle_members(&self, actor: &Actor, name: Option<&str>) -> Result<Reply> {
         let member = self.member(actor).await?;
         let (circle, _) = self.circle_of(&member, name).await?;
-        let mut text = format!("**{}** members:\n", circle.name);
+        let mut text = crate::text![bold(&circle.name), " members:"];
         for m in store::members_of_circle(&self.pool, circle.id).await? {
             let open = commitments::open_of_member(&self.pool, m.member_id).await?;
             let last = checkins::of_member(&self.pool, m.member_id)
                 .await?
                 .into_iter()
                 .find(|c| c.circle_id == circle.id)
-                .map(|c| c.period)
+                .map(|c| c.period.key())
                 .unwrap_or_else(|| "none yet".to_owned());
             let titles: Vec<_> = open
                 .iter()
                 .map(|c| format!("{} ({})", c.title, c.cadence))
                 .collect();
-            text.push_str(&format!(
-                "• {}{} ({}): {}; last check-in: {last}\n",
+            text.item(spans![format!(
+                "{}{} ({}): {}; last check-in: {last}",
                 m.display_name,
-                if m.role == "organiser" {
+                if m.role == Role::Organiser {
                     " (organiser)"
                 } else {
                     ""
@@ -181,23 +207,20 @@ impl App {
                 } else {
                     titles.join(", ")
                 }
-            ));
+            )]);
         }
-        check_len("The member list", &text, crate::app::MESSAGE_MAX).or_else(|_| {
-            text = crate::schedule::render::truncate(&text, crate::app::MESSAGE_MAX);
-            Ok::<(), Error>(())
-        })?;
-        Ok(Reply::private(text))
+        Ok(Reply::private(self.fit(actor, text, None)))
     }
 
     async fn organiser_circle(&self, actor: &Actor, name: Option<&str>) -> Result<store::Circle> {
         let member = self.member(actor).await?;
         let (circle, role) = self.circle_of(&member, name).await?;
-        if role != "organiser" {
-            return Err(Error::user(format!(
-                "Only organisers of **{}** can change its settings.",
-                circle.name
-            )));
+        if role != Role::Organiser {
+            return Err(Error::user(crate::text![
+                "Only organisers of ",
+                bold(&circle.name),
+                " can change its settings."
+            ]));
         }
         Ok(circle)
     }
@@ -213,7 +236,7 @@ impl App {
                         .map_err(|e: crate::domain::delivery::UnknownKind| {
                             Error::user(e.to_string())
                         })?;
-                if kind.follows().is_some() || kind == DeliveryKind::OrganiserAlert {
+                if self.schedule.default_cron(kind).is_none() {
                     return Err(Error::user(format!(
                         "The {} follows another schedule and can't be set on its own.",
                         kind.describe()
@@ -232,57 +255,42 @@ impl App {
             None => circle.review_window_days,
         };
         let channel = req.channel_id.unwrap_or(&circle.home_channel_id);
-        let zone_name = new_zone.map(|z| z.name()).unwrap_or(circle.zone.as_str());
-        store::update_circle(&self.pool, circle.id, channel, zone_name, window).await?;
+        let zone = new_zone.unwrap_or(circle.zone);
+        store::update_circle(&self.pool, circle.id, channel, zone, window).await?;
         if let Some((kind, cron)) = &schedule {
             store::set_recurrence(
                 &self.pool,
                 circle.id,
-                kind.as_str(),
+                *kind,
                 cron.to_cron_text(),
                 self.now(),
             )
             .await?;
         }
-        let mut text = format!(
-            "Settings of **{}**: home channel <#{channel}>, zone {zone_name}, review window {window} days.\n",
-            circle.name
-        );
+        let mut text = crate::text![
+            "Settings of ",
+            bold(&circle.name),
+            ": home channel ",
+            crate::chat::text::channel(channel),
+            format!(", zone {zone}, review window {window} days.")
+        ];
         let overrides = store::recurrences(&self.pool, circle.id).await?;
-        for kind in [
-            DeliveryKind::MonthlyNudge,
-            DeliveryKind::NudgeReminder,
-            DeliveryKind::CheckinPrompt,
-            DeliveryKind::DeepDive,
-        ] {
+        for kind in DeliveryKind::SCHEDULED {
+            let Some(default) = self.schedule.default_cron(kind) else {
+                continue;
+            };
             let cron = overrides
                 .iter()
-                .find(|(k, _)| k == kind.as_str())
-                .and_then(|(_, c)| CronSchedule::parse(c).ok())
-                .unwrap_or_else(|| self.default_schedule(kind));
-            text.push_str(&format!(
-                "• {}: {} (`{}`)\n",
-                kind.describe(),
-                cron.describe(),
-                cron.to_cron_text()
-            ));
+                .find(|(k, _)| *k == kind)
+                .map(|(_, c)| c)
+                .unwrap_or(default);
+            text.item(spans![
+                format!("{}: {} (", kind.describe(), cron.describe()),
+                crate::chat::text::code(cron.to_cron_text()),
+                ")"
+            ]);
         }
         Ok(Reply::private(text))
-    }
-
-    pub(crate) fn default_schedule(&self, kind: DeliveryKind) -> CronSchedule {
-        match kind {
-            DeliveryKind::NudgeReminder => self.schedule.nudge_reminder.clone(),
-            DeliveryKind::CheckinPrompt
-            | DeliveryKind::CheckinReminder
-            | DeliveryKind::ReviewOpen
-            | DeliveryKind::ReviewMidway
-            | DeliveryKind::ReviewClose => self.schedule.checkin_prompt.clone(),
-            DeliveryKind::DeepDive => self.schedule.deep_dive.clone(),
-            DeliveryKind::MonthlyNudge | DeliveryKind::OrganiserAlert => {
-                self.schedule.monthly_nudge.clone()
-            }
-        }
     }
 
     /// Pauses the circle (until a date, or until resumed); `resume` lifts it.
@@ -296,10 +304,10 @@ impl App {
         let circle = self.organiser_circle(actor, name).await?;
         if resume {
             store::set_pause(&self.pool, circle.id, false, None).await?;
-            return Ok(Reply::channel(format!(
-                "**{}** is back on: prompts resume at their next date.",
-                circle.name
-            )));
+            return Ok(Reply::channel(crate::text![
+                bold(&circle.name),
+                " is back on: prompts resume at their next date."
+            ]));
         }
         if let Some(u) = until
             && u <= self.now()
@@ -310,15 +318,19 @@ impl App {
         }
         store::set_pause(&self.pool, circle.id, true, until).await?;
         Ok(Reply::channel(match until {
-            Some(u) => format!(
-                "**{}** is paused until {}. No prompts until then; enjoy the break.",
-                circle.name,
-                u.format("%Y-%m-%d")
-            ),
-            None => format!(
-                "**{}** is paused until an organiser runs `/circle pause resume:true`.",
-                circle.name
-            ),
+            Some(u) => crate::text![
+                bold(&circle.name),
+                format!(
+                    " is paused until {}. No prompts until then; enjoy the break.",
+                    u.format("%Y-%m-%d")
+                )
+            ],
+            None => crate::text![
+                bold(&circle.name),
+                " is paused until an organiser runs ",
+                cmd("circle pause resume:true"),
+                "."
+            ],
         }))
     }
 }

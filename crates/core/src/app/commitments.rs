@@ -1,22 +1,18 @@
 //! /commit add, list, done, drop, and the nudge's Done and Skip buttons.
 
-use std::collections::BTreeSet;
-
 use crate::app::{Actor, App, Error, Reply, Result, check_len};
-use crate::domain::commitment::{Title, record};
+use crate::chat::text::{Span, Text, bold, cmd};
+use crate::domain::commitment::{MarkStatus, Title, record};
 use crate::domain::period::{Cadence, Period, local_date};
+use crate::spans;
 use crate::store::circles::Member;
-use crate::store::commitments::{self as store, Commitment};
+use crate::store::commitments::{self as store, Commitment, marks_of};
 
 pub struct Done<'a> {
     /// The commitment's number or title; optional when the member has only one.
     pub commitment: Option<&'a str>,
     pub link: Option<&'a str>,
     pub note: Option<&'a str>,
-}
-
-fn cadence_of(c: &Commitment) -> Cadence {
-    Cadence::parse(&c.cadence).unwrap_or(Cadence::Monthly)
 }
 
 fn link(text: Option<&str>) -> Result<Option<String>> {
@@ -70,74 +66,69 @@ impl App {
             &self.pool,
             member.id,
             title.as_str(),
-            cadence.as_str(),
+            cadence,
             today,
             self.now(),
         )
         .await?;
-        Ok(Reply::private(format!(
-            "Committed: **{}** ({}). I'll nudge you each period; mark it with `/commit done` or the Done button.",
-            c.title,
-            cadence.as_str()
-        )))
+        Ok(Reply::private(crate::text![
+            "Committed: ",
+            bold(&c.title),
+            format!(" ({cadence}). I'll nudge you each period; mark it with "),
+            cmd("commit done"),
+            " or the Done button."
+        ]))
     }
 
     pub async fn commit_list(&self, actor: &Actor) -> Result<Reply> {
         let member = self.member(actor).await?;
         let open = store::open_of_member(&self.pool, member.id).await?;
         if open.is_empty() {
-            return Ok(Reply::private(
-                "No open commitments. The classic: `/commit add title:publish one post`.",
-            ));
+            return Ok(Reply::private(crate::text![
+                "No open commitments. The classic: ",
+                cmd("commit add title:publish one post"),
+                "."
+            ]));
         }
-        let lines = self.describe_commitments(&member, &open).await?;
-        Ok(Reply::private(format!(
-            "Your commitments:\n{}",
-            lines.join("\n")
-        )))
+        let mut text = Text::plain("Your commitments:");
+        for line in self.describe_commitments(&member, &open).await? {
+            text.line(line);
+        }
+        Ok(Reply::private(self.fit(actor, text, None)))
     }
 
+    /// "1. publish one post (monthly): done this month; streak 3, kept 5, missed 1, skipped 0", one line each.
     pub(crate) async fn describe_commitments(
         &self,
         member: &Member,
         open: &[Commitment],
-    ) -> Result<Vec<String>> {
+    ) -> Result<Vec<Vec<Span>>> {
         let today = local_date(self.now(), self.zone_of(member).await?);
         let marks = store::periods_of_member(&self.pool, member.id).await?;
         let mut lines = Vec::new();
         for (i, c) in open.iter().enumerate() {
-            let cadence = cadence_of(c);
-            let set = |status: &str| -> BTreeSet<Period> {
-                marks
-                    .iter()
-                    .filter(|m| m.commitment_id == c.id && m.status == status)
-                    .filter_map(|m| Period::parse_key(&m.period).ok())
-                    .collect()
-            };
-            let current = Period::of(cadence, today);
-            let rec = record(
-                Period::of(cadence, c.started_on),
-                current,
-                &set("done"),
-                &set("skipped"),
-            );
-            let now_done = set("done").contains(&current);
-            lines.push(format!(
-                "{}. **{}** ({}): {} this {}; streak {}, kept {}, missed {}, skipped {}",
-                i + 1,
-                c.title,
-                cadence.as_str(),
-                if now_done { "done" } else { "not done yet" },
-                match cadence {
-                    Cadence::Weekly => "week",
-                    Cadence::Monthly => "month",
-                    Cadence::Quarterly => "quarter",
-                },
-                rec.streak,
-                rec.kept,
-                rec.missed,
-                rec.skipped
-            ));
+            let m = marks_of(&marks, c.id);
+            let current = Period::of(c.cadence, today);
+            let rec = record(c.first_period(), current, &m);
+            let now_done = m.status(current) == Some(MarkStatus::Done);
+            lines.push(spans![
+                format!("{}. ", i + 1),
+                bold(&c.title),
+                format!(
+                    " ({}): {} this {}; streak {}, kept {}, missed {}, skipped {}",
+                    c.cadence,
+                    if now_done { "done" } else { "not done yet" },
+                    match c.cadence {
+                        Cadence::Weekly => "week",
+                        Cadence::Monthly => "month",
+                        Cadence::Quarterly => "quarter",
+                    },
+                    rec.streak,
+                    rec.kept,
+                    rec.missed,
+                    rec.skipped
+                )
+            ]);
         }
         Ok(lines)
     }
@@ -147,13 +138,17 @@ impl App {
         let which = which.map(str::trim).filter(|w| !w.is_empty());
         match which {
             None => match open.as_slice() {
-                [] => Err(Error::user(
-                    "You have no open commitments. Add one with `/commit add`.",
-                )),
+                [] => Err(Error::user(crate::text![
+                    "You have no open commitments. Add one with ",
+                    cmd("commit add"),
+                    "."
+                ])),
                 [one] => Ok(one.clone()),
-                _ => Err(Error::user(
-                    "You have several commitments; say which (its number from `/commit list`, or its title).",
-                )),
+                _ => Err(Error::user(crate::text![
+                    "You have several commitments; say which (its number from ",
+                    cmd("commit list"),
+                    ", or its title)."
+                ])),
             },
             Some(w) => {
                 if let Ok(n) = w.parse::<usize>()
@@ -169,9 +164,11 @@ impl App {
                     })
                     .cloned()
                     .ok_or_else(|| {
-                        Error::user(format!(
-                            "No open commitment matches \"{w}\". `/commit list` shows them."
-                        ))
+                        Error::user(crate::text![
+                            format!("No open commitment matches \"{w}\". "),
+                            cmd("commit list"),
+                            " shows them."
+                        ])
                     })
             }
         }
@@ -186,14 +183,14 @@ impl App {
         let member = self.member(actor).await?;
         let c = self.pick(&member, req.commitment).await?;
         let period = Period::of(
-            cadence_of(&c),
+            c.cadence,
             local_date(self.now(), self.zone_of(&member).await?),
         );
         self.mark(
             &member,
             &c,
-            &period.key(),
-            "done",
+            period,
+            MarkStatus::Done,
             link.as_deref(),
             req.note,
         )
@@ -204,10 +201,11 @@ impl App {
         let member = self.member(actor).await?;
         let c = self.pick(&member, which).await?;
         store::drop_commitment(&self.pool, member.id, c.id, self.now()).await?;
-        Ok(Reply::private(format!(
-            "Dropped **{}**. Its record stays in your history.",
-            c.title
-        )))
+        Ok(Reply::private(crate::text![
+            "Dropped ",
+            bold(&c.title),
+            ". Its record stays in your history."
+        ]))
     }
 
     /// The Done / Skip buttons of a nudge, which name the commitment and period they were sent for.
@@ -222,12 +220,17 @@ impl App {
         let c = store::by_id(&self.pool, member.id, commitment_id)
             .await?
             .ok_or_else(|| Error::user("That commitment is not yours or no longer exists."))?;
-        Period::parse_key(period).map_err(|_| Error::user("That button is out of date."))?;
+        let period =
+            Period::parse_key(period).map_err(|_| Error::user("That button is out of date."))?;
         self.mark(
             member,
             &c,
             period,
-            if skip { "skipped" } else { "done" },
+            if skip {
+                MarkStatus::Skipped
+            } else {
+                MarkStatus::Done
+            },
             None,
             None,
         )
@@ -238,31 +241,41 @@ impl App {
         &self,
         member: &Member,
         c: &Commitment,
-        period: &str,
-        status: &str,
+        period: Period,
+        status: MarkStatus,
         link: Option<&str>,
         note: Option<&str>,
     ) -> Result<Reply> {
         store::mark_period(&self.pool, c.id, period, status, self.now(), link, note).await?;
-        let label = Period::parse_key(period)
-            .map(|p| p.label())
-            .unwrap_or_else(|_| period.to_owned());
-        if status == "skipped" {
-            return Ok(Reply::private(format!(
-                "Skipped **{}** for {label}. No guilt; see you next time.",
-                c.title
-            )));
+        let label = period.label();
+        if status == MarkStatus::Skipped {
+            return Ok(Reply::private(crate::text![
+                "Skipped ",
+                bold(&c.title),
+                format!(" for {label}. No guilt; see you next time.")
+            ]));
         }
-        let open = vec![c.clone()];
-        let line = self.describe_commitments(member, &open).await?.join("");
-        Ok(Reply::private(format!(
-            "Nice work! **{}** is done for {label}.\n{line}",
-            c.title
-        )))
+        let mut text = crate::text![
+            "Nice work! ",
+            bold(&c.title),
+            format!(" is done for {label}.")
+        ];
+        for line in self
+            .describe_commitments(member, std::slice::from_ref(c))
+            .await?
+        {
+            text.line(line);
+        }
+        Ok(Reply::private(text))
     }
 
     /// "done <link>" as a DM reply to a nudge.
-    pub async fn commit_done_by_reply(&self, member: &Member, text: &str) -> Result<Reply> {
+    pub async fn commit_done_by_reply(
+        &self,
+        _actor: &Actor,
+        member: &Member,
+        text: &str,
+    ) -> Result<Reply> {
         let rest = text.trim()[4..].trim();
         let link = link(
             rest.split_whitespace()
@@ -272,7 +285,7 @@ impl App {
         let open: Vec<_> = store::open_of_member(&self.pool, member.id)
             .await?
             .into_iter()
-            .filter(|c| c.cadence == "monthly")
+            .filter(|c| c.cadence == Cadence::Monthly)
             .collect();
         let c = match open.as_slice() {
             [] => {
@@ -282,13 +295,15 @@ impl App {
             }
             [one] => one.clone(),
             _ => {
-                return Err(Error::user(
-                    "You have several monthly commitments; press the Done button for the one you mean, or use `/commit done`.",
-                ));
+                return Err(Error::user(crate::text![
+                    "You have several monthly commitments; press the Done button for the one you mean, or use ",
+                    cmd("commit done"),
+                    "."
+                ]));
             }
         };
         let period = Period::containing_month(local_date(self.now(), self.zone_of(member).await?));
-        self.mark(member, &c, &period.key(), "done", link.as_deref(), None)
+        self.mark(member, &c, period, MarkStatus::Done, link.as_deref(), None)
             .await
     }
 }

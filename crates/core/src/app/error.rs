@@ -3,12 +3,14 @@
 
 use std::fmt;
 
+use crate::chat::Text;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserError(pub String);
+pub struct UserError(pub Text);
 
 impl fmt::Display for UserError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        write!(f, "{}", self.0)
     }
 }
 
@@ -21,19 +23,19 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn user(text: impl Into<String>) -> Self {
+    pub fn user(text: impl Into<Text>) -> Self {
         Self::User(UserError(text.into()))
     }
 
     /// The text a member sees: the user error itself, or an apology with the id under which the cause was logged.
-    pub fn to_user_text(&self) -> String {
+    pub fn to_user_text(&self) -> Text {
         match self {
             Self::User(e) => e.0.clone(),
             Self::Unexpected(e) => {
                 let id = crate::telemetry::report(e);
-                format!(
+                Text::plain(format!(
                     "Sorry, something went wrong on our side. It has been logged as {id}; please try again."
-                )
+                ))
             }
         }
     }

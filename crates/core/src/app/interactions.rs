@@ -8,10 +8,7 @@ use crate::store::commitments;
 
 impl App {
     async fn members_of(&self, actor: &Actor) -> Result<Vec<Member>> {
-        Ok(
-            circles_store::members_of_user(&self.pool, actor.platform.as_str(), &actor.user_id)
-                .await?,
-        )
+        Ok(circles_store::members_of_user(&self.pool, actor.platform, &actor.user_id).await?)
     }
 
     async fn owner_of_commitment(&self, actor: &Actor, commitment_id: i64) -> Result<Member> {
@@ -59,7 +56,7 @@ impl App {
             }
             Some(Action::Checkin { circle_id, period }) => {
                 let m = self.member_in_circle(actor, circle_id).await?;
-                self.checkin_form(&m, circle_id, &period).await
+                self.checkin_form(actor, &m, circle_id, &period).await
             }
             Some(Action::ConfirmDelete) => self.me_delete_confirmed(actor).await,
             Some(Action::CancelDelete) => Ok(Reply::private("Nothing was deleted.")),
@@ -84,7 +81,7 @@ impl App {
         {
             let m = self.member_in_circle(actor, circle_id).await?;
             return self
-                .checkin_form_submit(&m, circle_id, period, fields)
+                .checkin_form_submit(actor, &m, circle_id, period, fields)
                 .await;
         }
         Err(Error::user(

@@ -10,7 +10,7 @@ impl App {
     pub async fn me_timezone(&self, actor: &Actor, zone: &str) -> Result<Reply> {
         let zone = Zone::parse(zone).map_err(|e| Error::user(e.to_string()))?;
         let member = self.member(actor).await?;
-        store::set_member_zone(&self.pool, member.id, zone.name()).await?;
+        store::set_member_zone(&self.pool, member.id, zone).await?;
         let local = self.now().with_timezone(&zone.tz());
         Ok(Reply::private(format!(
             "Your time zone is now {zone} (it's {} there). Prompts arrive at 09:00 your time.",

@@ -5,6 +5,7 @@
 pub mod checkins;
 pub mod circles;
 pub mod commitments;
+pub mod dispatch;
 pub mod error;
 pub mod interactions;
 pub mod me;
@@ -20,7 +21,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
+use crate::chat::Capabilities;
+use crate::chat::text::{Text, cmd};
 use crate::clock::Clock;
+use crate::domain::membership::Role;
 use crate::domain::zone::Zone;
 use crate::settings::ScheduleSettings;
 use crate::store::circles::{self as store, Circle, Member};
@@ -28,22 +32,7 @@ use crate::store::circles::{self as store, Circle, Member};
 pub use error::{Error, Result, UserError};
 pub use reply::Reply;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Platform {
-    Discord,
-    Slack,
-    Console,
-}
-
-impl Platform {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Discord => "discord",
-            Self::Slack => "slack",
-            Self::Console => "console",
-        }
-    }
-}
+pub use crate::chat::Platform;
 
 /// Who is acting, as the platform vouches for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +42,8 @@ pub struct Actor {
     pub server: Option<String>,
     pub user_id: String,
     pub display_name: String,
+    /// The channel the command was used in, where there is one.
+    pub channel_id: Option<String>,
 }
 
 #[derive(Clone)]
@@ -60,6 +51,8 @@ pub struct App {
     pub pool: PgPool,
     pub clock: Arc<dyn Clock>,
     pub schedule: ScheduleSettings,
+    /// What each platform wired into this process can show.
+    platforms: Arc<Vec<&'static Capabilities>>,
 }
 
 impl App {
@@ -68,7 +61,30 @@ impl App {
             pool,
             clock,
             schedule,
+            platforms: Arc::new(vec![&Capabilities::CONSOLE]),
         }
+    }
+
+    /// Declares a platform's capabilities (each adapter exports its own), so replies to its members fit it.
+    pub fn with_platform(mut self, caps: &'static Capabilities) -> Self {
+        let mut all: Vec<&'static Capabilities> = self
+            .platforms
+            .iter()
+            .copied()
+            .filter(|c| c.platform != caps.platform)
+            .collect();
+        all.push(caps);
+        self.platforms = Arc::new(all);
+        self
+    }
+
+    /// What `platform` can show; the strictest known limits if no adapter declared it.
+    pub fn caps(&self, platform: Platform) -> &'static Capabilities {
+        self.platforms
+            .iter()
+            .copied()
+            .find(|c| c.platform == platform)
+            .unwrap_or(&Capabilities::FALLBACK)
     }
 
     pub fn now(&self) -> DateTime<Utc> {
@@ -88,14 +104,13 @@ impl App {
         // The common case reads only: an upsert on every command would write (and lock) the server's row for
         // every member at once.
         if let Some(member) =
-            store::find_member_on(&self.pool, actor.platform.as_str(), server, &actor.user_id)
-                .await?
+            store::find_member_on(&self.pool, actor.platform, server, &actor.user_id).await?
             && member.display_name == actor.display_name
         {
             return Ok(member);
         }
         let mut tx = self.pool.begin().await?;
-        let server_id = store::ensure_server(&mut tx, actor.platform.as_str(), server).await?;
+        let server_id = store::ensure_server(&mut tx, actor.platform, server).await?;
         let member = store::ensure_member(
             &mut tx,
             server_id,
@@ -113,7 +128,7 @@ impl App {
         &self,
         member: &Member,
         name: Option<&str>,
-    ) -> Result<(Circle, String)> {
+    ) -> Result<(Circle, Role)> {
         let mine = store::circles_of_member(&self.pool, member.id).await?;
         match name.map(str::trim).filter(|n| !n.is_empty()) {
             Some(name) => {
@@ -122,19 +137,27 @@ impl App {
                 }
                 let all = store::circles_of_server(&self.pool, member.server_id).await?;
                 if all.iter().any(|c| c.name.eq_ignore_ascii_case(name)) {
-                    Err(Error::user(format!(
-                        "You're not in the circle \"{name}\". Join it with `/circle join {name}`."
-                    )))
+                    Err(Error::user(crate::text![
+                        format!("You're not in the circle \"{name}\". Join it with "),
+                        cmd(format!("circle join {name}")),
+                        "."
+                    ]))
                 } else {
-                    Err(Error::user(format!(
-                        "There is no circle called \"{name}\" here. `/circle list` shows them."
-                    )))
+                    Err(Error::user(crate::text![
+                        format!("There is no circle called \"{name}\" here. "),
+                        cmd("circle list"),
+                        " shows them."
+                    ]))
                 }
             }
             None => match mine.as_slice() {
-                [] => Err(Error::user(
-                    "You're not in a circle yet. `/circle join NAME` or `/circle create NAME`.",
-                )),
+                [] => Err(Error::user(crate::text![
+                    "You're not in a circle yet. ",
+                    cmd("circle join NAME"),
+                    " or ",
+                    cmd("circle create NAME"),
+                    "."
+                ])),
                 [one] => Ok(one.clone()),
                 many => Err(Error::user(format!(
                     "You're in several circles ({}); say which with the circle option.",
@@ -147,21 +170,19 @@ impl App {
         }
     }
 
-    /// The member's zone: their own, else their first circle's, else the default.
+    /// The member's zone: the one rule of the `member_zones` view (their own, else their first circle's), else the
+    /// configured default for someone in no circle yet.
     pub(crate) async fn zone_of(&self, member: &Member) -> Result<Zone> {
-        if let Some(zone) = member.zone.as_deref().and_then(|z| Zone::parse(z).ok()) {
-            return Ok(zone);
-        }
-        let circles = store::circles_of_member(&self.pool, member.id).await?;
-        Ok(circles
-            .first()
-            .and_then(|(c, _)| Zone::parse(&c.zone).ok())
+        Ok(store::member_zone(&self.pool, member.id)
+            .await?
             .unwrap_or(self.schedule.default_zone))
     }
-}
 
-/// Text limits shared by the commands (Discord: message 2000, modal input 4000).
-pub const MESSAGE_MAX: usize = 2000;
+    /// A reply's text made to fit one message of the actor's platform: whole lines, and a word on what was left out.
+    pub(crate) fn fit(&self, actor: &Actor, text: Text, more: Option<&str>) -> Text {
+        crate::chat::fit::shorten(text, self.caps(actor.platform), more)
+    }
+}
 
 pub(crate) fn check_len(what: &str, text: &str, max: usize) -> Result<()> {
     let n = text.chars().count();
@@ -200,16 +221,7 @@ pub fn parse_until(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>> {
     Ok(end)
 }
 
-/// The command overview (`/help`, the demo's `/help`).
+/// The command overview (`/help`), from the command table: it names every command there is.
 pub fn help() -> Reply {
-    Reply::private(
-        "**career-circle**: PM your career like a product, with your circle keeping you honest.\n\
-         **Circles** `/circle create|join|leave|list|members`; organisers: `/circle settings`, `/circle pause`\n\
-         **Career spec** `/spec edit` (vision, milestones, skills, metrics, trade-offs), `/spec show [member]`, \
-         `/spec history`, `/spec diff`, `/spec phase learning|impact`, `/spec visibility private|circle`\n\
-         **Commitments** `/commit add title [cadence]`, `/commit list`, `/commit done [commitment] [link]`, `/commit drop`\n\
-         **Check-ins** answer the quarterly prompt by replying to its DM, with its Answer button, or `/checkin`\n\
-         **You** `/me timezone`, `/me vacation [until]`\n\
-         Nudges arrive on the 1st at 09:00 your time; reply `done <link>` when you publish.",
-    )
+    Reply::private(crate::chat::commands::help_text())
 }

@@ -3,9 +3,11 @@
 use serde_json::json;
 
 use crate::app::{Actor, App, Error, Reply, Result, check_len};
+use crate::chat::text::{Text, bold, cmd};
 use crate::domain::opportunity::{
     CRITERIA, Verdict, must_haves, parse_failed, score, verdict, weighted,
 };
+use crate::spans;
 use crate::store::opportunities::{self as store, Evaluation};
 use crate::store::specs;
 
@@ -21,9 +23,11 @@ impl App {
     pub async fn opportunity_evaluate(&self, actor: &Actor, req: Evaluate<'_>) -> Result<Reply> {
         let name = req.name.trim();
         if name.is_empty() {
-            return Err(Error::user(
-                "Name the opportunity, e.g. `name:Acme staff PM`.",
-            ));
+            return Err(Error::user(crate::text![
+                "Name the opportunity, e.g. ",
+                crate::chat::text::code("name:Acme staff PM"),
+                "."
+            ]));
         }
         check_len("The name", name, 100)?;
         let mut scores = [0u8; 5];
@@ -34,7 +38,7 @@ impl App {
         let spec = specs::current(&self.pool, member.id).await?;
         let musts = spec
             .as_ref()
-            .map(|s| must_haves(&s.tradeoffs))
+            .map(|s| must_haves(&s.text.tradeoffs))
             .unwrap_or_default();
         let failed = parse_failed(req.fails.unwrap_or(""), musts.len()).map_err(Error::user)?;
         let total = weighted(&scores);
@@ -56,59 +60,81 @@ impl App {
                     .collect::<serde_json::Map<_, _>>()
             ),
             weighted_score: total,
-            verdict: v.as_str().to_owned(),
+            verdict: v,
             created_at: self.now(),
         };
         store::add(&self.pool, member.id, &evaluation).await?;
-        let mut text = format!("**{name}**: weighted score **{total:.2} / 5**\n");
+        // The verdict first: if the platform shortens the reply, the answer to "should I?" survives.
+        let mut text = Text::new();
+        text.line(match v {
+            Verdict::FailsMustHave => spans![
+                bold("Verdict: it fails a must-have."),
+                " However good the rest, your spec says no."
+            ],
+            Verdict::Closer => spans![bold("Verdict: closer to your 5-year vision.")],
+            Verdict::Further => spans![
+                bold("Verdict: further from your 5-year vision."),
+                " Worth asking what it would take to align it."
+            ],
+        });
+        text.line(spans![
+            bold(name),
+            ": weighted score ",
+            bold(format!("{total:.2} / 5"))
+        ]);
         for ((_, label, w), s) in CRITERIA.iter().zip(scores) {
-            text.push_str(&format!("• {label} ({:.0}%): {s}\n", w * 100.0));
+            text.item(spans![format!("{label} ({:.0}%): {s}", w * 100.0)]);
         }
         if musts.is_empty() {
-            text.push_str("Your spec lists no non-negotiables yet; add them under trade-offs with `/spec edit`.\n");
+            text.line(spans![
+                "Your spec lists no non-negotiables yet; add them under trade-offs with ",
+                cmd("spec edit"),
+                "."
+            ]);
         } else {
             for (i, m) in musts.iter().enumerate() {
-                text.push_str(&format!(
-                    "{} {}. {m}\n",
+                text.line(spans![format!(
+                    "{} {}. {m}",
                     if failed.contains(&(i + 1)) {
                         "✗"
                     } else {
                         "✓"
                     },
                     i + 1
-                ));
+                )]);
             }
         }
-        text.push_str(match v {
-            Verdict::FailsMustHave => "**Verdict: it fails a must-have.** However good the rest, your spec says no.",
-            Verdict::Closer => "**Verdict: closer to your 5-year vision.**",
-            Verdict::Further => "**Verdict: further from your 5-year vision.** Worth asking what it would take to align it.",
-        });
-        Ok(Reply::private(text))
+        Ok(Reply::private(self.fit(
+            actor,
+            text,
+            Some("opportunity list"),
+        )))
     }
 
     pub async fn opportunity_list(&self, actor: &Actor) -> Result<Reply> {
         let member = self.member(actor).await?;
         let all = store::of_member(&self.pool, member.id).await?;
         if all.is_empty() {
-            return Ok(Reply::private(
-                "No opportunities evaluated yet. `/opportunity evaluate` scores one against your spec.",
-            ));
+            return Ok(Reply::private(crate::text![
+                "No opportunities evaluated yet. ",
+                cmd("opportunity evaluate"),
+                " scores one against your spec."
+            ]));
         }
-        let mut text = String::from("Your evaluated opportunities (each against your spec):\n");
+        let mut text = Text::plain("Your evaluated opportunities (each against your spec):");
         for e in all.iter().rev().take(20) {
-            text.push_str(&format!(
-                "• {} ({}): {:.2} / 5, {}\n",
+            text.item(spans![format!(
+                "{} ({}): {:.2} / 5, {}",
                 e.name,
                 e.created_at.format("%Y-%m-%d"),
                 e.weighted_score,
-                match e.verdict.as_str() {
-                    "closer" => "closer to the vision",
-                    "further" => "further from the vision",
-                    _ => "fails a must-have",
+                match e.verdict {
+                    Verdict::Closer => "closer to the vision",
+                    Verdict::Further => "further from the vision",
+                    Verdict::FailsMustHave => "fails a must-have",
                 }
-            ));
+            )]);
         }
-        Ok(Reply::private(text))
+        Ok(Reply::private(self.fit(actor, text, None)))
     }
 }

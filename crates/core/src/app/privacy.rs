@@ -3,9 +3,10 @@
 use serde_json::json;
 
 use crate::app::{Actor, App, Error, Reply, Result};
+use crate::chat::text::cmd;
 use crate::chat::{Attachment, Button, ButtonStyle};
 use crate::domain::action::Action;
-use crate::domain::checkin::Answers;
+use crate::domain::commitment::MarkStatus;
 use crate::store::{
     checkins, circles as circles_store, commitments, opportunities, reviews, specs, wins,
 };
@@ -26,29 +27,35 @@ impl App {
         for c in &all_checkins {
             let history = checkins::revisions(&self.pool, c.id).await?;
             checkin_json.push(json!({
-                "period": c.period, "answers": c.answers, "submitted_at": c.submitted_at, "updated_at": c.updated_at,
-                "earlier_versions": history.iter().map(|(a, at)| json!({"answers": a, "written_at": at})).collect::<Vec<_>>(),
+                "period": c.period.key(), "answers": c.answers.to_json(), "submitted_at": c.submitted_at,
+                "updated_at": c.updated_at,
+                "earlier_versions": history.iter().map(|(a, at)| json!({"answers": a.to_json(), "written_at": at}))
+                    .collect::<Vec<_>>(),
             }));
         }
         let doc = json!({
             "member": {"display_name": member.display_name, "platform_user_id": member.platform_user_id,
-                       "zone": member.zone, "vacation_until": member.vacation_until},
-            "circles": circles.iter().map(|(c, role)| json!({"name": c.name, "role": role})).collect::<Vec<_>>(),
+                       "zone": member.zone.map(|z| z.name()), "vacation_until": member.vacation_until},
+            "circles": circles.iter().map(|(c, role)| json!({"name": c.name, "role": role.as_str()})).collect::<Vec<_>>(),
             "spec_versions": spec_versions.iter().map(|s| json!({
-                "version": s.version, "saved_at": s.created_at, "vision": s.vision, "milestones_1y": s.milestones_1y,
-                "milestones_3y": s.milestones_3y, "milestones_5y": s.milestones_5y, "skills": s.skills,
-                "metrics": s.metrics, "tradeoffs": s.tradeoffs, "phase": s.phase, "phase_since": s.phase_since,
-                "visibility": s.visibility})).collect::<Vec<_>>(),
+                "version": s.version, "saved_at": s.created_at, "vision": s.text.vision,
+                "milestones_1y": s.text.milestones_1y, "milestones_3y": s.text.milestones_3y,
+                "milestones_5y": s.text.milestones_5y, "skills": s.text.skills, "metrics": s.text.metrics,
+                "tradeoffs": s.text.tradeoffs, "phase": s.phase.as_str(), "phase_since": s.phase_since,
+                "visibility": s.visibility.as_str()})).collect::<Vec<_>>(),
             "commitments": all_commitments.iter().map(|c| json!({
-                "title": c.title, "cadence": c.cadence, "started_on": c.started_on, "dropped_at": c.dropped_at,
+                "title": c.title, "cadence": c.cadence.as_str(), "started_on": c.started_on, "dropped_at": c.dropped_at,
                 "periods": marks.iter().filter(|m| m.commitment_id == c.id).map(|m| json!({
-                    "period": m.period, "status": m.status, "at": m.done_at, "link": m.link, "note": m.note})).collect::<Vec<_>>(),
+                    "period": m.period.key(), "status": m.status.as_str(), "at": m.done_at, "link": m.link,
+                    "note": m.note})).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
             "wins": all_wins.iter().map(|w| json!({"text": w.text, "link": w.link, "at": w.created_at})).collect::<Vec<_>>(),
             "checkins": checkin_json,
             "opportunities": evaluations.iter().map(|e| json!({"name": e.name, "must_haves": e.must_haves,
-                "scores": e.scores, "weighted_score": e.weighted_score, "verdict": e.verdict, "at": e.created_at})).collect::<Vec<_>>(),
-            "feedback": feedback.iter().map(|(p, a, s, t)| json!({"period": p, "from": a, "to": s, "text": t})).collect::<Vec<_>>(),
+                "scores": e.scores, "weighted_score": e.weighted_score, "verdict": e.verdict.as_str(),
+                "at": e.created_at})).collect::<Vec<_>>(),
+            "feedback": feedback.iter().map(|(p, a, s, t)| json!({"period": p.key(), "from": a, "to": s, "text": t}))
+                .collect::<Vec<_>>(),
         });
         let json_bytes =
             serde_json::to_vec_pretty(&doc).map_err(|e| Error::Unexpected(e.into()))?;
@@ -56,15 +63,15 @@ impl App {
         if let Some(s) = spec_versions.last() {
             md.push_str(&format!(
                 "## Career spec (version {})\n\n**Vision**: {}\n\n**Milestones**: now-1y: {}; 1-3y: {}; 3-5y: {}\n\n**Skills**: {}\n\n**Metrics**: {}\n\n**Trade-offs**: {}\n\nPhase: {} since {}\n\n",
-                s.version, s.vision, s.milestones_1y, s.milestones_3y, s.milestones_5y, s.skills, s.metrics, s.tradeoffs,
-                s.phase, s.phase_since.format("%Y-%m-%d")
+                s.version, s.text.vision, s.text.milestones_1y, s.text.milestones_3y, s.text.milestones_5y,
+                s.text.skills, s.text.metrics, s.text.tradeoffs, s.phase, s.phase_since.format("%Y-%m-%d")
             ));
         }
         md.push_str("## Commitments\n\n");
         for c in &all_commitments {
             let kept = marks
                 .iter()
-                .filter(|m| m.commitment_id == c.id && m.status == "done")
+                .filter(|m| m.commitment_id == c.id && m.status == MarkStatus::Done)
                 .count();
             md.push_str(&format!(
                 "- {} ({}), {kept} periods kept{}\n",
@@ -89,8 +96,8 @@ impl App {
         for c in &all_checkins {
             md.push_str(&format!(
                 "### {}\n\n{}\n\n",
-                c.period,
-                Answers::from_json(&c.answers).render()
+                c.period.label(),
+                c.answers.to_markdown()
             ));
         }
         md.push_str("## Opportunities\n\n");
@@ -117,10 +124,12 @@ impl App {
 
     /// Asks for confirmation; nothing is deleted until the button is pressed.
     pub fn me_delete(&self) -> Reply {
-        Reply::private(
+        Reply::private(crate::text![
             "This deletes your spec and its history, commitments, wins, check-ins, opportunity evaluations and the \
-             feedback you wrote or received, in every circle and server, for good. `/me export` first if you want a copy.",
-        )
+             feedback you wrote or received, in every circle and server, for good. ",
+            cmd("me export"),
+            " first if you want a copy."
+        ])
         .with_buttons(vec![
             Button { custom_id: Action::ConfirmDelete.custom_id(), label: "Delete everything".to_owned(), style: ButtonStyle::Danger },
             Button { custom_id: Action::CancelDelete.custom_id(), label: "Keep my data".to_owned(), style: ButtonStyle::Secondary },
@@ -129,7 +138,7 @@ impl App {
 
     pub async fn me_delete_confirmed(&self, actor: &Actor) -> Result<Reply> {
         let removed =
-            circles_store::delete_user(&self.pool, actor.platform.as_str(), &actor.user_id).await?;
+            circles_store::delete_user(&self.pool, actor.platform, &actor.user_id).await?;
         tracing::info!(records = removed, "a member deleted their data");
         Ok(Reply::private(if removed == 0 {
             "There was nothing stored about you.".to_owned()

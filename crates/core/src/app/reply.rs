@@ -1,7 +1,7 @@
 //! What a use case answers, independent of any platform. Adapters render it: Discord as an interaction
 //! response (ephemeral for personal content), the console as printed text.
 
-use crate::chat::{Attachment, Button};
+use crate::chat::{Attachment, Button, Text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Audience {
@@ -38,14 +38,14 @@ pub struct Modal {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {
     pub audience: Audience,
-    pub text: String,
+    pub text: Text,
     pub buttons: Vec<Button>,
     pub files: Vec<Attachment>,
     pub modal: Option<Modal>,
 }
 
 impl Reply {
-    pub fn private(text: impl Into<String>) -> Self {
+    pub fn private(text: impl Into<Text>) -> Self {
         Self {
             audience: Audience::Private,
             text: text.into(),
@@ -55,7 +55,7 @@ impl Reply {
         }
     }
 
-    pub fn channel(text: impl Into<String>) -> Self {
+    pub fn channel(text: impl Into<Text>) -> Self {
         Self {
             audience: Audience::Channel,
             ..Self::private(text)
@@ -65,7 +65,7 @@ impl Reply {
     pub fn modal(modal: Modal) -> Self {
         Self {
             modal: Some(modal),
-            ..Self::private("")
+            ..Self::private(Text::new())
         }
     }
 

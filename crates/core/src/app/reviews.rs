@@ -1,12 +1,18 @@
 //! Review threads from the members' side: feedback captured from thread messages, /review start, status, feedback.
 
 use crate::app::{Actor, App, Error, Reply, Result};
+use crate::chat::ThreadRef;
+use crate::chat::fit::clip;
+use crate::chat::text::{Text, bold};
 use crate::domain::delivery::DeliveryKind;
+use crate::domain::membership::Role;
 use crate::domain::period::{Period, local_date};
-use crate::domain::zone::Zone;
-use crate::schedule::render::truncate;
+use crate::spans;
 use crate::store::circles as circles_store;
 use crate::store::{planner as planner_store, reviews};
+
+/// Feedback is a few honest lines; a reply longer than this is kept to this length.
+const FEEDBACK_MAX: usize = 4000;
 
 impl App {
     /// A message in a server channel: in an open review thread, a reply to (or mention of) a member's post is
@@ -14,13 +20,13 @@ impl App {
     pub async fn channel_message(
         &self,
         actor: &Actor,
-        channel_id: &str,
+        thread: &ThreadRef,
         message_id: &str,
         content: &str,
         reply_to: Option<&str>,
         mentions: &[String],
     ) -> Result<bool> {
-        let Some(thread) = reviews::by_channel(&self.pool, channel_id).await? else {
+        let Some(thread) = reviews::by_thread(&self.pool, actor.platform, thread).await? else {
             return Ok(false);
         };
         if thread.closed_at.is_some() || content.trim().is_empty() {
@@ -47,7 +53,7 @@ impl App {
         let Some(subject) = subject.filter(|s| *s != author.id) else {
             return Ok(false);
         };
-        let text = truncate(content.trim(), 4000);
+        let text = clip(content.trim(), FEEDBACK_MAX);
         Ok(reviews::add_feedback(
             &self.pool,
             thread.id,
@@ -65,15 +71,15 @@ impl App {
     pub async fn review_start(&self, actor: &Actor, circle: Option<&str>) -> Result<Reply> {
         let member = self.member(actor).await?;
         let (circle, role) = self.circle_of(&member, circle).await?;
-        if role != "organiser" {
-            return Err(Error::user(format!(
-                "Only organisers of **{}** can start a review.",
-                circle.name
-            )));
+        if role != Role::Organiser {
+            return Err(Error::user(crate::text![
+                "Only organisers of ",
+                bold(&circle.name),
+                " can start a review."
+            ]));
         }
-        let zone = Zone::parse(&circle.zone).unwrap_or(Zone::UTC);
-        let quarter = Period::containing_quarter(local_date(self.now(), zone));
-        if let Some(t) = reviews::find(&self.pool, circle.id, &quarter.key()).await? {
+        let quarter = Period::containing_quarter(local_date(self.now(), circle.zone));
+        if let Some(t) = reviews::find(&self.pool, circle.id, quarter).await? {
             return Err(Error::user(if t.closed_at.is_some() {
                 format!("The {} review has already closed.", quarter.label())
             } else {
@@ -82,9 +88,9 @@ impl App {
         }
         let queued = planner_store::schedule_circle_delivery(
             &self.pool,
-            DeliveryKind::ReviewOpen.as_str(),
+            DeliveryKind::ReviewOpen,
             circle.id,
-            &quarter.key(),
+            quarter,
             self.now(),
             self.now(),
         )
@@ -95,22 +101,21 @@ impl App {
                 quarter.label()
             )));
         }
-        Ok(Reply::channel(format!(
-            "Opening the **{} review** of {} now.",
-            quarter.label(),
-            circle.name
-        )))
+        Ok(Reply::channel(crate::text![
+            "Opening the ",
+            bold(format!("{} review", quarter.label())),
+            format!(" of {} now.", circle.name)
+        ]))
     }
 
     /// Who still owes feedback in the open review (names only; nobody is tagged).
     pub async fn review_status(&self, actor: &Actor, circle: Option<&str>) -> Result<Reply> {
         let member = self.member(actor).await?;
         let (circle, _) = self.circle_of(&member, circle).await?;
-        let zone = Zone::parse(&circle.zone).unwrap_or(Zone::UTC);
-        let quarter = Period::containing_quarter(local_date(self.now(), zone));
-        let thread = match reviews::find(&self.pool, circle.id, &quarter.key()).await? {
+        let quarter = Period::containing_quarter(local_date(self.now(), circle.zone));
+        let thread = match reviews::find(&self.pool, circle.id, quarter).await? {
             Some(t) => t,
-            None => match reviews::find(&self.pool, circle.id, &quarter.prev().key()).await? {
+            None => match reviews::find(&self.pool, circle.id, quarter.prev()).await? {
                 Some(t) => t,
                 None => {
                     return Ok(Reply::private(format!(
@@ -120,9 +125,7 @@ impl App {
                 }
             },
         };
-        let label = Period::parse_key(&thread.period)
-            .map(|p| p.label())
-            .unwrap_or_default();
+        let label = thread.period.label();
         if thread.closed_at.is_some() {
             return Ok(Reply::private(format!("The {label} review has closed.")));
         }
@@ -140,28 +143,33 @@ impl App {
                 "Everyone has written their feedback in the {label} review."
             )));
         }
-        let mut text = format!(
-            "{label} review, closing {}. Still owed:\n",
+        let mut text = Text::plain(format!(
+            "{label} review, closing {}. Still owed:",
             thread.closes_at.format("%Y-%m-%d")
-        );
+        ));
         for (reviewer, reviewees) in owed {
-            text.push_str(&format!(
-                "• {} → {}\n",
+            text.item(spans![format!(
+                "{} → {}",
                 name(reviewer),
                 reviewees
                     .iter()
                     .map(|e| name(*e))
                     .collect::<Vec<_>>()
                     .join(", ")
-            ));
+            )]);
         }
-        Ok(Reply::private(text))
+        Ok(Reply::private(self.fit(actor, text, None)))
     }
 
     /// The feedback a member received in a quarter's review (default: the latest).
-    pub async fn review_feedback(&self, actor: &Actor, quarter: Option<&str>) -> Result<Reply> {
+    pub async fn review_feedback(
+        &self,
+        actor: &Actor,
+        quarter: Option<&str>,
+        circle: Option<&str>,
+    ) -> Result<Reply> {
         let member = self.member(actor).await?;
-        let (circle, _) = self.circle_of(&member, None).await?;
+        let (circle, _) = self.circle_of(&member, circle).await?;
         let zone = self.zone_of(&member).await?;
         let wanted = match quarter.map(str::trim).filter(|q| !q.is_empty()) {
             Some(q) => vec![Period::parse_user(q).map_err(|e| Error::user(e.to_string()))?],
@@ -171,7 +179,7 @@ impl App {
             }
         };
         for q in wanted {
-            let Some(thread) = reviews::find(&self.pool, circle.id, &q.key()).await? else {
+            let Some(thread) = reviews::find(&self.pool, circle.id, q).await? else {
                 continue;
             };
             let mine: Vec<_> = reviews::feedback_in(&self.pool, thread.id)
@@ -185,15 +193,14 @@ impl App {
                     q.label()
                 )));
             }
-            let mut text = format!("Feedback for you in the {} review:\n", q.label());
+            let mut text = Text::plain(format!("Feedback for you in the {} review:", q.label()));
             for f in mine {
-                text.push_str(&format!(
-                    "**{}**: {}\n",
-                    f.author_name,
-                    truncate(&f.text, 400)
-                ));
+                text.line(spans![
+                    bold(&f.author_name),
+                    format!(": {}", clip(&f.text, 400))
+                ]);
             }
-            return Ok(Reply::private(truncate(&text, crate::app::MESSAGE_MAX)));
+            return Ok(Reply::private(self.fit(actor, text, None)));
         }
         Ok(Reply::private("There's no review for that quarter yet."))
     }

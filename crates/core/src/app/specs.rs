@@ -2,83 +2,113 @@
 
 use crate::app::reply::{InputStyle, Modal, ModalInput};
 use crate::app::{Actor, App, Error, Reply, Result};
+use crate::chat::fit::clip;
+use crate::chat::text::{Text, bold, cmd};
 use crate::domain::spec::{FIELD_MAX, PARTS, Phase, SpecText, Visibility};
+use crate::spans;
 use crate::store::circles::{self as circles_store, Member};
 use crate::store::specs::{self as store, SpecRow};
 
-fn text_of(row: &SpecRow) -> SpecText {
-    SpecText {
-        vision: row.vision.clone(),
-        milestones_1y: row.milestones_1y.clone(),
-        milestones_3y: row.milestones_3y.clone(),
-        milestones_5y: row.milestones_5y.clone(),
-        skills: row.skills.clone(),
-        metrics: row.metrics.clone(),
-        tradeoffs: row.tradeoffs.clone(),
-    }
-}
+/// Each part of the spec as shown; the whole part is in the form and the export.
+const PART_SHOWN: usize = 350;
+const DIFF_SHOWN: usize = 250;
 
-fn show(owner: &str, row: &SpecRow) -> String {
-    let text = text_of(row);
-    let mut out = format!(
-        "**{owner}'s career spec** (version {}, {} phase since {}, visible to {}):\n",
-        row.version,
-        row.phase,
-        row.phase_since.format("%Y-%m-%d"),
-        if row.visibility == "circle" {
-            "the circle"
-        } else {
-            "you only"
-        }
-    );
-    for ((_, label), (_, value)) in PARTS.iter().zip(text.parts()) {
+fn show(owner: &str, row: &SpecRow) -> Text {
+    let mut out = crate::text![
+        bold(format!("{owner}'s career spec")),
+        format!(
+            " (version {}, {} phase since {}, visible to {}):",
+            row.version,
+            row.phase,
+            row.phase_since.format("%Y-%m-%d"),
+            match row.visibility {
+                Visibility::Circle => "the circle",
+                Visibility::Private => "you only",
+            }
+        )
+    ];
+    for ((_, label), (_, value)) in PARTS.iter().zip(row.text.parts()) {
         let value = if value.trim().is_empty() {
             "(not written yet)".to_owned()
         } else {
-            value
+            clip(&value, PART_SHOWN)
         };
-        out.push_str(&format!(
-            "**{label}**\n{}\n",
-            crate::schedule::render::truncate(&value, 350)
-        ));
+        out.line(spans![bold(*label)]);
+        out.line(spans![value]);
     }
     out
 }
 
 impl App {
-    /// The edit form, pre-filled with the current version.
+    /// The edit form, pre-filled with the current version. A platform whose inputs hold less than a part does not
+    /// get a shortened part to save over the whole one: the member is told to shorten it first.
     pub async fn spec_edit(&self, actor: &Actor) -> Result<Reply> {
         let member = self.member(actor).await?;
+        let caps = self.caps(actor.platform);
         let current = store::current(&self.pool, member.id)
             .await?
-            .map(|r| text_of(&r))
+            .map(|r| r.text)
             .unwrap_or_default();
+        let input_max = FIELD_MAX.min(caps.form_input_max);
+        if let Some((key, n)) = current
+            .parts()
+            .iter()
+            .map(|(k, v)| (*k, v.chars().count()))
+            .find(|(_, n)| *n > input_max)
+        {
+            let label = PARTS
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, l)| *l)
+                .unwrap_or(key);
+            return Err(Error::user(format!(
+                "Your \"{label}\" is {n} characters, more than this chat's forms hold ({input_max}). Shorten it \
+                 where you wrote it (a longer form elsewhere), or export it with /me export first."
+            )));
+        }
         let inputs = PARTS
             .iter()
             .zip(current.parts())
+            .take(caps.form_inputs_max)
             .map(|((key, label), (_, value))| ModalInput {
                 custom_id: (*key).to_owned(),
-                label: (*label).to_owned(),
+                label: clip(label, caps.input_label_max),
                 style: InputStyle::Paragraph,
                 value: Some(value).filter(|v| !v.is_empty()),
                 required: *key == "vision",
-                max_len: u16::try_from(FIELD_MAX).unwrap_or(4000),
+                max_len: u16::try_from(input_max).unwrap_or(u16::MAX),
             })
             .collect();
         Ok(Reply::modal(Modal {
             custom_id: "cc:specform".to_owned(),
-            title: "Your career spec".to_owned(),
+            title: clip("Your career spec", caps.form_title_max),
             inputs,
         }))
     }
 
-    /// Saves the form as a new version; phase and visibility carry over.
+    /// Saves the form as a new version; phase and visibility carry over. Only the parts the form held change.
     pub async fn spec_save(&self, actor: &Actor, fields: &[(String, String)]) -> Result<Reply> {
-        let text = SpecText::from_fields(fields).map_err(Error::user)?;
         let member = self.member(actor).await?;
         let before = store::current(&self.pool, member.id).await?;
+        let mut merged: Vec<(String, String)> = before
+            .as_ref()
+            .map(|b| {
+                b.text
+                    .parts()
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), v))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for (key, value) in fields {
+            match merged.iter_mut().find(|(k, _)| k == key) {
+                Some(slot) => slot.1 = value.clone(),
+                None => merged.push((key.clone(), value.clone())),
+            }
+        }
+        let text = SpecText::from_fields(&merged).map_err(Error::user)?;
         if let Some(b) = &before
-            && text_of(b) == text
+            && b.text == text
         {
             return Ok(Reply::private(format!(
                 "Nothing changed; your spec stays at version {}.",
@@ -87,33 +117,27 @@ impl App {
         }
         let now = self.now();
         let row = SpecRow {
-            vision: text.vision,
-            milestones_1y: text.milestones_1y,
-            milestones_3y: text.milestones_3y,
-            milestones_5y: text.milestones_5y,
-            skills: text.skills,
-            metrics: text.metrics,
-            tradeoffs: text.tradeoffs,
-            phase: before
-                .as_ref()
-                .map(|b| b.phase.clone())
-                .unwrap_or_else(|| "learning".to_owned()),
-            phase_since: before.as_ref().map(|b| b.phase_since).unwrap_or(now),
-            visibility: before
-                .as_ref()
-                .map(|b| b.visibility.clone())
-                .unwrap_or_else(|| "private".to_owned()),
-            ..SpecRow::default()
+            text,
+            ..before.clone().unwrap_or_else(|| SpecRow::empty(now))
         };
         let version = store::save(&self.pool, member.id, &row, now).await?;
-        Ok(Reply::private(format!(
-            "Saved version {version} of your career spec. `/spec show` to read it, `/spec history` for earlier versions{}.",
-            if row.visibility == "private" {
-                "; it's private until you run `/spec visibility circle`"
-            } else {
-                ""
-            }
-        )))
+        let mut line = spans![
+            format!("Saved version {version} of your career spec. "),
+            cmd("spec show"),
+            " to read it, ",
+            cmd("spec history"),
+            " for earlier versions"
+        ];
+        if row.visibility == Visibility::Private {
+            line.extend(spans![
+                "; it's private until you run ",
+                cmd("spec visibility circle")
+            ]);
+        }
+        line.push(".".into());
+        let mut text = Text::new();
+        text.line(line);
+        Ok(Reply::private(text))
     }
 
     /// Shows a spec: one's own always; another member's only if they share it with a circle both are in.
@@ -130,19 +154,28 @@ impl App {
         };
         let Some(row) = store::current(&self.pool, owner.id).await? else {
             return Err(Error::user(if own {
-                "You haven't written a spec yet. `/spec edit` opens the form.".to_owned()
+                crate::text![
+                    "You haven't written a spec yet. ",
+                    cmd("spec edit"),
+                    " opens the form."
+                ]
             } else {
-                format!("{} hasn't shared a spec.", owner.display_name)
+                Text::plain(format!("{} hasn't shared a spec.", owner.display_name))
             }));
         };
-        let shared = row.visibility == "circle" && self.share_a_circle(&me, &owner).await?;
+        let shared =
+            row.visibility == Visibility::Circle && self.share_a_circle(&me, &owner).await?;
         if !own && !shared {
             return Err(Error::user(format!(
                 "{} hasn't shared a spec.",
                 owner.display_name
             )));
         }
-        Ok(Reply::private(show(&owner.display_name, &row)))
+        Ok(Reply::private(self.fit(
+            actor,
+            show(&owner.display_name, &row),
+            None,
+        )))
     }
 
     async fn share_a_circle(&self, a: &Member, b: &Member) -> Result<bool> {
@@ -157,20 +190,22 @@ impl App {
         let member = self.member(actor).await?;
         let versions = store::history(&self.pool, member.id).await?;
         if versions.is_empty() {
-            return Err(Error::user(
-                "You haven't written a spec yet. `/spec edit` opens the form.",
-            ));
+            return Err(Error::user(crate::text![
+                "You haven't written a spec yet. ",
+                cmd("spec edit"),
+                " opens the form."
+            ]));
         }
-        let mut text = String::from("Your spec versions:\n");
+        let mut text = Text::plain("Your spec versions:");
         for v in versions.iter().rev().take(20) {
-            text.push_str(&format!(
-                "• v{} saved {} ({} phase)\n",
+            text.item(spans![format!(
+                "v{} saved {} ({} phase)",
                 v.version,
                 v.created_at.format("%Y-%m-%d %H:%M UTC"),
                 v.phase
-            ));
+            )]);
         }
-        Ok(Reply::private(text))
+        Ok(Reply::private(self.fit(actor, text, None)))
     }
 
     /// What changed between two versions (default: the previous and the current).
@@ -194,54 +229,51 @@ impl App {
         let (Some(a), Some(b)) = (find(from), find(to)) else {
             return Err(Error::user(format!("Versions run from 1 to {last}.")));
         };
-        let changes = text_of(a).diff(&text_of(b));
+        let changes = a.text.diff(&b.text);
         if changes.is_empty() {
             return Ok(Reply::private(format!("v{from} and v{to} say the same.")));
         }
-        let mut text = format!("Changes from v{from} to v{to}:\n");
+        let mut text = Text::plain(format!("Changes from v{from} to v{to}:"));
         for (key, before, after) in changes {
             let label = PARTS
                 .iter()
                 .find(|(k, _)| *k == key)
                 .map(|(_, l)| *l)
                 .unwrap_or(key);
-            text.push_str(&format!(
-                "**{label}**\n- {}\n+ {}\n",
-                crate::schedule::render::truncate(&before, 250),
-                crate::schedule::render::truncate(&after, 250)
-            ));
+            text.line(spans![bold(label)]);
+            text.line(spans![format!("- {}", clip(&before, DIFF_SHOWN))]);
+            text.line(spans![format!("+ {}", clip(&after, DIFF_SHOWN))]);
         }
-        Ok(Reply::private(crate::schedule::render::truncate(
-            &text,
-            crate::app::MESSAGE_MAX,
-        )))
+        Ok(Reply::private(self.fit(actor, text, None)))
     }
 
     pub async fn spec_phase(&self, actor: &Actor, phase: &str) -> Result<Reply> {
         let phase = Phase::parse(phase).map_err(Error::user)?;
         self.spec_update(actor, |row, now| {
-            if row.phase != phase.as_str() {
-                row.phase = phase.as_str().to_owned();
+            if row.phase != phase {
+                row.phase = phase;
                 row.phase_since = now;
             }
         })
         .await?;
-        Ok(Reply::private(format!(
-            "You're in a **{phase}** phase now. {}",
-            match phase {
-                Phase::Learning => "Stretch: roles you're not yet qualified for are the point.",
-                Phase::Impact =>
-                    "Use your expertise for maximum results, and make them attributable.",
-            }
-        )))
+        Ok(Reply::private(crate::text![
+            "You're in a ",
+            bold(phase.as_str()),
+            format!(
+                " phase now. {}",
+                match phase {
+                    Phase::Learning => "Stretch: roles you're not yet qualified for are the point.",
+                    Phase::Impact =>
+                        "Use your expertise for maximum results, and make them attributable.",
+                }
+            )
+        ]))
     }
 
     pub async fn spec_visibility(&self, actor: &Actor, visibility: &str) -> Result<Reply> {
         let visibility = Visibility::parse(visibility).map_err(Error::user)?;
-        self.spec_update(actor, |row, _| {
-            row.visibility = visibility.as_str().to_owned()
-        })
-        .await?;
+        self.spec_update(actor, |row, _| row.visibility = visibility)
+            .await?;
         Ok(Reply::private(match visibility {
             Visibility::Private => "Your spec is private: only you can see it.",
             Visibility::Circle => {
@@ -259,12 +291,7 @@ impl App {
         let now = self.now();
         let mut row = store::current(&self.pool, member.id)
             .await?
-            .unwrap_or(SpecRow {
-                phase: "learning".to_owned(),
-                phase_since: now,
-                visibility: "private".to_owned(),
-                ..SpecRow::default()
-            });
+            .unwrap_or_else(|| SpecRow::empty(now));
         change(&mut row, now);
         store::save(&self.pool, member.id, &row, now).await?;
         Ok(())

@@ -1,18 +1,21 @@
 //! /win add and /win list: a running record of accomplishments, in outcome terms, with "I" not "we".
 
 use crate::app::{Actor, App, Error, Reply, Result, check_len};
+use crate::chat::fit::clip;
+use crate::chat::text::{Text, cmd, link};
 use crate::domain::period::{Period, local_date};
-use crate::domain::recurrence::shift_local;
-use crate::schedule::render::truncate;
+use crate::schedule::review::load::bounds;
+use crate::spans;
 use crate::store::wins;
 
 impl App {
     pub async fn win_add(&self, actor: &Actor, text: &str, link: Option<&str>) -> Result<Reply> {
         let text = text.trim();
         if text.is_empty() {
-            return Err(Error::user(
-                "What did you win? e.g. `/win add text:I shipped the pricing page and cut churn 4%`",
-            ));
+            return Err(Error::user(crate::text![
+                "What did you win? e.g. ",
+                cmd("win add text:I shipped the pricing page and cut churn 4%")
+            ]));
         }
         check_len("A win", text, 1000)?;
         let link = match link.map(str::trim).filter(|l| !l.is_empty()) {
@@ -20,7 +23,7 @@ impl App {
             Some(l) => {
                 return Err(Error::user(format!(
                     "\"{}\" doesn't look like a link.",
-                    truncate(l, 40)
+                    clip(l, 40)
                 )));
             }
             None => None,
@@ -42,35 +45,27 @@ impl App {
             },
             None => Period::containing_quarter(local_date(self.now(), zone)),
         };
-        let from = shift_local(
-            q.start_date().and_hms_opt(0, 0, 0).unwrap_or_default(),
-            0,
-            zone,
-        );
-        let to = shift_local(
-            q.next()
-                .start_date()
-                .and_hms_opt(0, 0, 0)
-                .unwrap_or_default(),
-            0,
-            zone,
-        );
+        let (from, to) = bounds(q, zone);
         let list = wins::between(&self.pool, member.id, from, to).await?;
         if list.is_empty() {
-            return Ok(Reply::private(format!(
-                "No wins logged for {} yet. `/win add` when something lands.",
-                q.label()
-            )));
+            return Ok(Reply::private(crate::text![
+                format!("No wins logged for {} yet. ", q.label()),
+                cmd("win add"),
+                " when something lands."
+            ]));
         }
-        let mut text = format!("Your wins in {}:\n", q.label());
+        let mut text = Text::plain(format!("Your wins in {}:", q.label()));
         for w in list {
-            let link = w.link.map(|l| format!(" ({l})")).unwrap_or_default();
-            text.push_str(&format!(
-                "• {}: {}{link}\n",
+            let mut line = spans![format!(
+                "{}: {}",
                 w.created_at.with_timezone(&zone.tz()).format("%b %-d"),
-                truncate(&w.text, 300)
-            ));
+                clip(&w.text, 300)
+            )];
+            if let Some(l) = w.link {
+                line.extend(spans![" (", link(l.clone(), l), ")"]);
+            }
+            text.item(line);
         }
-        Ok(Reply::private(truncate(&text, crate::app::MESSAGE_MAX)))
+        Ok(Reply::private(self.fit(actor, text, None)))
     }
 }

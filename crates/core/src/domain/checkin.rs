@@ -83,8 +83,19 @@ impl Answers {
         Self { fields }
     }
 
-    /// The answers as readable text, question by question.
-    pub fn render(&self) -> String {
+    /// Each answer under its question, when it answers one (a free-form reply has none).
+    pub fn by_question(&self) -> Vec<(Option<&'static str>, &str)> {
+        self.fields
+            .iter()
+            .map(|(key, value)| {
+                let question = QUESTIONS.iter().find(|(k, _)| k == key).map(|(_, q)| *q);
+                (question, value.as_str())
+            })
+            .collect()
+    }
+
+    /// The answers as Markdown, question by question: for the export file, not for chat.
+    pub fn to_markdown(&self) -> String {
         let mut out = String::new();
         for (key, value) in &self.fields {
             let question = QUESTIONS.iter().find(|(k, _)| k == key).map(|(_, q)| *q);
@@ -115,6 +126,6 @@ mod tests {
         );
         assert_eq!(Answers::from_json(&a.to_json()), a);
         assert!(Answers::from_fields(&[("bogus".into(), "x".into())]).is_err());
-        assert!(a.render().contains("What went well?"));
+        assert!(a.to_markdown().contains("What went well?"));
     }
 }

@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 
 use crate::domain::period::Period;
+use crate::domain::text_enum;
 
 pub const TITLE_MAX: usize = 200;
 
@@ -30,6 +31,88 @@ impl Title {
     }
 }
 
+text_enum! {
+    /// How a period of a commitment was marked.
+    pub enum MarkStatus {
+        Done = "done",
+        Skipped = "skipped",
+    }
+}
+
+/// The periods one commitment was marked in.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Marks {
+    done: BTreeSet<Period>,
+    skipped: BTreeSet<Period>,
+}
+
+impl Marks {
+    pub fn new(marks: impl IntoIterator<Item = (Period, MarkStatus)>) -> Self {
+        let mut m = Self::default();
+        for (period, status) in marks {
+            m.set(period, status);
+        }
+        m
+    }
+
+    pub fn set(&mut self, period: Period, status: MarkStatus) {
+        match status {
+            MarkStatus::Done => {
+                self.skipped.remove(&period);
+                self.done.insert(period);
+            }
+            MarkStatus::Skipped => {
+                self.done.remove(&period);
+                self.skipped.insert(period);
+            }
+        }
+    }
+
+    pub fn status(&self, period: Period) -> Option<MarkStatus> {
+        if self.done.contains(&period) {
+            Some(MarkStatus::Done)
+        } else if self.skipped.contains(&period) {
+            Some(MarkStatus::Skipped)
+        } else {
+            None
+        }
+    }
+}
+
+/// What one period of a commitment is, seen from `current` (the period the member is in now).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeriodState {
+    /// Before the commitment began, or its first period left unmarked: a commitment made late in a month owes
+    /// nothing for it.
+    NotOwed,
+    Kept,
+    Skipped,
+    Missed,
+    /// The current period, not marked yet: still open.
+    Open,
+    /// After the current period.
+    Future,
+}
+
+impl PeriodState {
+    /// The one rule for every count of kept and missed periods (lists, nudges, review posts, heatmaps).
+    pub fn of(period: Period, first: Period, current: Period, marks: &Marks) -> PeriodState {
+        if period > current {
+            return PeriodState::Future;
+        }
+        if period < first {
+            return PeriodState::NotOwed;
+        }
+        match marks.status(period) {
+            Some(MarkStatus::Done) => PeriodState::Kept,
+            Some(MarkStatus::Skipped) => PeriodState::Skipped,
+            None if period == current => PeriodState::Open,
+            None if period == first => PeriodState::NotOwed,
+            None => PeriodState::Missed,
+        }
+    }
+}
+
 /// Kept and missed periods of one commitment, counted over the periods that have ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Record {
@@ -40,46 +123,80 @@ pub struct Record {
     pub streak: u32,
 }
 
-/// `done` and `skipped` hold the periods marked; `first` is the period the commitment started in and `current`
-/// the one the member is in now.
-pub fn record(
-    first: Period,
-    current: Period,
-    done: &BTreeSet<Period>,
-    skipped: &BTreeSet<Period>,
-) -> Record {
+/// `first` is the period the commitment started in and `current` the one the member is in now.
+pub fn record(first: Period, current: Period, marks: &Marks) -> Record {
     let mut rec = Record::default();
     let mut period = first;
     // Bounded walk: a weekly commitment over a century is ~5,200 steps.
     let mut steps = 0;
     while period < current && steps < 10_000 {
-        if done.contains(&period) {
-            rec.kept += 1;
-        } else if skipped.contains(&period) {
-            rec.skipped += 1;
-        } else if period != first {
-            // The period a commitment was made in is often nearly over; not keeping it is no miss.
-            rec.missed += 1;
+        match PeriodState::of(period, first, current, marks) {
+            PeriodState::Kept => rec.kept += 1,
+            PeriodState::Skipped => rec.skipped += 1,
+            PeriodState::Missed => rec.missed += 1,
+            _ => {}
         }
         period = period.next();
         steps += 1;
     }
-    let mut cursor = if done.contains(&current) {
-        Some(current)
+    let mut cursor = if marks.status(current) == Some(MarkStatus::Done) {
+        current
     } else {
-        Some(current.prev())
+        current.prev()
     };
-    while let Some(p) = cursor {
-        if p < first || !done.contains(&p) {
-            break;
-        }
+    while cursor >= first && marks.status(cursor) == Some(MarkStatus::Done) && rec.streak < 10_000 {
         rec.streak += 1;
-        cursor = Some(p.prev());
-        if rec.streak >= 10_000 {
-            break;
-        }
+        cursor = cursor.prev();
     }
     rec
+}
+
+/// Kept, owed and skipped over `periods` (a quarter's months, say). Owed periods are the kept and the missed ones;
+/// skipped, open, future and not-yet-started periods are owed by nobody.
+pub fn tally(
+    periods: impl IntoIterator<Item = Period>,
+    first: Period,
+    current: Period,
+    marks: &Marks,
+) -> (u32, u32, u32) {
+    let (mut kept, mut owed, mut skipped) = (0, 0, 0);
+    for p in periods {
+        match PeriodState::of(p, first, current, marks) {
+            PeriodState::Kept => {
+                kept += 1;
+                owed += 1;
+            }
+            PeriodState::Missed => owed += 1,
+            PeriodState::Skipped => skipped += 1,
+            _ => {}
+        }
+    }
+    (kept, owed, skipped)
+}
+
+/// One member's month over all their commitments live in it: kept only if every one is kept.
+pub fn combine(states: impl IntoIterator<Item = PeriodState>) -> PeriodState {
+    let states: Vec<PeriodState> = states
+        .into_iter()
+        .filter(|s| *s != PeriodState::NotOwed)
+        .collect();
+    if states.is_empty() {
+        return PeriodState::NotOwed;
+    }
+    if states.contains(&PeriodState::Future) {
+        return PeriodState::Future;
+    }
+    if states.contains(&PeriodState::Missed) {
+        return PeriodState::Missed;
+    }
+    if states.contains(&PeriodState::Open) {
+        return PeriodState::Open;
+    }
+    if states.iter().all(|s| *s == PeriodState::Kept) {
+        PeriodState::Kept
+    } else {
+        PeriodState::Skipped
+    }
 }
 
 #[cfg(test)]
@@ -94,21 +211,29 @@ mod tests {
     #[test]
     fn streak_counts_back_from_current_or_previous() {
         let first = month(2027, 1);
-        let done: BTreeSet<_> = [month(2027, 2), month(2027, 3), month(2027, 4)]
-            .into_iter()
-            .collect();
-        let skipped = BTreeSet::new();
-        let r = record(first, month(2027, 5), &done, &skipped);
+        let done = Marks::new(
+            [month(2027, 2), month(2027, 3), month(2027, 4)].map(|p| (p, MarkStatus::Done)),
+        );
+        let r = record(first, month(2027, 5), &done);
         assert_eq!((r.kept, r.missed, r.streak), (3, 0, 3));
-        let late = record(first, month(2027, 7), &done, &skipped);
+        let late = record(first, month(2027, 7), &done);
         assert_eq!((late.kept, late.missed, late.streak), (3, 2, 0));
         let mut with_current = done.clone();
-        with_current.insert(month(2027, 5));
+        with_current.set(month(2027, 5), MarkStatus::Done);
+        assert_eq!(record(first, month(2027, 5), &with_current).streak, 4);
+        assert_eq!(record(first, month(2027, 7), &done).streak, 0);
+        // A quarter's tally: the first month unmarked owes nothing, the current one is still open.
+        let q = [month(2027, 1), month(2027, 2), month(2027, 3)];
+        assert_eq!(tally(q, first, month(2027, 3), &done), (2, 2, 0));
         assert_eq!(
-            record(first, month(2027, 5), &with_current, &skipped).streak,
-            4
+            tally(q, first, month(2027, 2), &Marks::default()),
+            (0, 0, 0)
         );
-        assert_eq!(record(first, month(2027, 7), &done, &skipped).streak, 0);
+        assert_eq!(
+            combine([PeriodState::Kept, PeriodState::Skipped]),
+            PeriodState::Skipped
+        );
+        assert_eq!(combine([PeriodState::NotOwed]), PeriodState::NotOwed);
     }
 
     #[test]

@@ -25,6 +25,16 @@ pub enum DeliveryKind {
     OrganiserAlert,
 }
 
+crate::domain::text_enum! {
+    /// Where a delivery stands in the outbox.
+    pub enum DeliveryStatus {
+        Pending = "pending",
+        Sent = "sent",
+        Failed = "failed",
+        Skipped = "skipped",
+    }
+}
+
 /// Which calendar period keys a kind: one delivery per member (or circle) per period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PeriodUnit {
@@ -34,6 +44,18 @@ pub enum PeriodUnit {
 }
 
 impl DeliveryKind {
+    pub const ALL: [DeliveryKind; 9] = [
+        DeliveryKind::MonthlyNudge,
+        DeliveryKind::NudgeReminder,
+        DeliveryKind::CheckinPrompt,
+        DeliveryKind::CheckinReminder,
+        DeliveryKind::DeepDive,
+        DeliveryKind::ReviewOpen,
+        DeliveryKind::ReviewMidway,
+        DeliveryKind::ReviewClose,
+        DeliveryKind::OrganiserAlert,
+    ];
+
     pub const SCHEDULED: [DeliveryKind; 5] = [
         DeliveryKind::MonthlyNudge,
         DeliveryKind::NudgeReminder,
@@ -101,6 +123,13 @@ impl DeliveryKind {
     }
 }
 
+/// Compares with the stored name, as tests and logs read it.
+impl PartialEq<&str> for DeliveryKind {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 impl fmt::Display for DeliveryKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -118,20 +147,10 @@ impl FromStr for DeliveryKind {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let wanted = s.trim().to_ascii_lowercase().replace(['-', ' '], "_");
-        [
-            Self::MonthlyNudge,
-            Self::NudgeReminder,
-            Self::CheckinPrompt,
-            Self::CheckinReminder,
-            Self::DeepDive,
-            Self::ReviewOpen,
-            Self::ReviewMidway,
-            Self::ReviewClose,
-            Self::OrganiserAlert,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == wanted)
-        .ok_or_else(|| UnknownKind(s.to_owned()))
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == wanted)
+            .ok_or_else(|| UnknownKind(s.to_owned()))
     }
 }
 

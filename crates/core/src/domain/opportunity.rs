@@ -9,20 +9,12 @@ pub const CRITERIA: [(&str, &str, f64); 5] = [
     ("alignment", "Alignment with the 5-year vision", 0.25),
 ];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    Closer,
-    Further,
-    FailsMustHave,
-}
-
-impl Verdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Closer => "closer",
-            Self::Further => "further",
-            Self::FailsMustHave => "fails_must_have",
-        }
+crate::domain::text_enum! {
+    /// Where an opportunity points: toward the 5-year vision, away from it, or out (a must-have fails).
+    pub enum Verdict {
+        Closer = "closer",
+        Further = "further",
+        FailsMustHave = "fails_must_have",
     }
 }
 

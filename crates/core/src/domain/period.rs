@@ -372,6 +372,13 @@ impl fmt::Display for Period {
     }
 }
 
+/// Compares with the storage key ("2027-Q1"), as tests and logs read it.
+impl PartialEq<&str> for Period {
+    fn eq(&self, other: &&str) -> bool {
+        self.key() == *other
+    }
+}
+
 impl FromStr for Period {
     type Err = PeriodError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

@@ -11,6 +11,7 @@ use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
+use crate::clock::to_chrono;
 use crate::domain::delivery::{DeliveryKind, PeriodUnit};
 use crate::domain::period::Period;
 use crate::domain::recurrence::{CronSchedule, shift_local};
@@ -40,29 +41,12 @@ impl Planner {
         Self { pool, schedule }
     }
 
-    fn default_cron(&self, kind: DeliveryKind) -> Option<&CronSchedule> {
-        match kind {
-            DeliveryKind::MonthlyNudge => Some(&self.schedule.monthly_nudge),
-            DeliveryKind::NudgeReminder => Some(&self.schedule.nudge_reminder),
-            DeliveryKind::CheckinPrompt => Some(&self.schedule.checkin_prompt),
-            DeliveryKind::DeepDive => Some(&self.schedule.deep_dive),
-            DeliveryKind::CheckinReminder
-            | DeliveryKind::OrganiserAlert
-            | DeliveryKind::ReviewOpen
-            | DeliveryKind::ReviewMidway
-            | DeliveryKind::ReviewClose => None,
-        }
-    }
-
-    /// The kinds with a schedule of their own, and their default cron texts, as parallel lists for SQL.
-    fn schedules(&self) -> (Vec<String>, Vec<String>) {
+    /// The kinds with a schedule of their own, and their defaults.
+    fn schedules(&self) -> Vec<(DeliveryKind, CronSchedule)> {
         DeliveryKind::SCHEDULED
             .into_iter()
-            .filter_map(|k| {
-                self.default_cron(k)
-                    .map(|c| (k.as_str().to_owned(), c.to_cron_text().to_owned()))
-            })
-            .unzip()
+            .filter_map(|k| self.schedule.default_cron(k).map(|c| (k, c.clone())))
+            .collect()
     }
 
     /// Plans everything due up to `now` that earlier ticks have not covered.
@@ -83,37 +67,24 @@ impl Planner {
             return Ok(report);
         }
 
-        let (kind_names, defaults) = self.schedules();
-        let pairs = sql::schedule_zones(&self.pool, &kind_names, &defaults)
-            .await
-            .context("listing schedules")?;
+        let schedules = self.schedules();
+        let pairs = readable(
+            sql::schedule_zones(&self.pool, &schedules)
+                .await
+                .context("listing schedules")?,
+        );
         report.statements += 1;
 
-        let default_of: HashMap<&str, &str> = kind_names
-            .iter()
-            .map(String::as_str)
-            .zip(defaults.iter().map(String::as_str))
-            .collect();
+        let default_of: HashMap<DeliveryKind, &CronSchedule> =
+            schedules.iter().map(|(k, c)| (*k, c)).collect();
         let mut occ = Occurrences::default();
         let stale_before = now - grace;
         for pair in &pairs {
-            let Ok(cron_kind) = pair.cron_kind.parse::<DeliveryKind>() else {
+            let cron_kind = pair.cron_kind;
+            let Some(default_cron) = default_of.get(&cron_kind) else {
                 continue;
             };
-            let Some(default_cron) = default_of.get(pair.cron_kind.as_str()) else {
-                continue;
-            };
-            // Schedules and zones in the database were validated on the way in; one that no longer parses
-            // (a zone removed from tzdata) is logged and left out rather than stopping every other circle.
-            let (schedule, zone) = match (CronSchedule::parse(&pair.cron), Zone::parse(&pair.zone))
-            {
-                (Ok(s), Ok(z)) => (s, z),
-                (s, z) => {
-                    tracing::warn!(cron = %pair.cron, zone = %pair.zone, cron_ok = s.is_ok(), zone_ok = z.is_ok(),
-                        "skipping a schedule that no longer parses");
-                    continue;
-                }
-            };
+            let (schedule, zone) = (&pair.cron, pair.zone);
             for kind in DeliveryKind::SCHEDULED {
                 let owns = kind == cron_kind && kind.follows().is_none();
                 let follows = kind.follows() == Some(cron_kind);
@@ -135,13 +106,13 @@ impl Planner {
                     if at <= from || at > now {
                         continue;
                     }
-                    let period = period_key(kind.period_unit(), o.local.date());
+                    let period = period_of(kind.period_unit(), o.local.date());
                     occ.push(
-                        kind.as_str(),
-                        cron_kind.as_str(),
+                        kind,
+                        cron_kind,
                         default_cron,
-                        &pair.cron,
-                        &pair.zone,
+                        schedule,
+                        zone,
                         period,
                         at,
                         at <= stale_before,
@@ -157,38 +128,31 @@ impl Planner {
 
         // Circle-wide: the review thread opens when the check-in window closes, in the circle's zone.
         let prompt = DeliveryKind::CheckinPrompt;
-        let prompt_default = self.schedule.checkin_prompt.to_cron_text().to_owned();
-        let pairs = sql::circle_schedule_zones(
-            &self.pool,
-            &[prompt.as_str().to_owned()],
-            std::slice::from_ref(&prompt_default),
-        )
-        .await
-        .context("listing circle schedules")?;
+        let prompt_default = self.schedule.checkin_prompt.clone();
+        let pairs = readable(
+            sql::circle_schedule_zones(&self.pool, &[(prompt, prompt_default.clone())])
+                .await
+                .context("listing circle schedules")?,
+        );
         report.statements += 1;
         let mut circle_occ = Occurrences::default();
         let offset = self.schedule.checkin_window;
         let offset_c = to_chrono(offset);
         for pair in &pairs {
-            let (Ok(schedule), Ok(zone)) =
-                (CronSchedule::parse(&pair.cron), Zone::parse(&pair.zone))
-            else {
-                tracing::warn!(cron = %pair.cron, zone = %pair.zone, "skipping a circle schedule that no longer parses");
-                continue;
-            };
-            for o in schedule.occurrences(zone, from - offset_c, now - offset_c) {
+            let zone = pair.zone;
+            for o in pair.cron.occurrences(zone, from - offset_c, now - offset_c) {
                 let at = shift(o.local, o.at, offset, zone);
                 if at <= from || at > now {
                     continue;
                 }
                 let kind = DeliveryKind::ReviewOpen;
-                let period = period_key(kind.period_unit(), o.local.date());
+                let period = period_of(kind.period_unit(), o.local.date());
                 circle_occ.push(
-                    kind.as_str(),
-                    prompt.as_str(),
+                    kind,
+                    prompt,
                     &prompt_default,
                     &pair.cron,
-                    &pair.zone,
+                    zone,
                     period,
                     at,
                     at <= stale_before,
@@ -238,35 +202,36 @@ fn shift(
     }
 }
 
-pub fn period_key(unit: PeriodUnit, local_date: chrono::NaiveDate) -> String {
+pub fn period_of(unit: PeriodUnit, local_date: chrono::NaiveDate) -> Period {
     match unit {
-        PeriodUnit::Month => Period::containing_month(local_date).key(),
-        PeriodUnit::Quarter => Period::containing_quarter(local_date).key(),
-        PeriodUnit::Year => Period::containing_year(local_date).key(),
+        PeriodUnit::Month => Period::containing_month(local_date),
+        PeriodUnit::Quarter => Period::containing_quarter(local_date),
+        PeriodUnit::Year => Period::containing_year(local_date),
     }
 }
 
-pub fn to_chrono(d: Duration) -> chrono::Duration {
-    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+/// Schedules that read; the others are logged and left out, so one bad row cannot stop every circle's prompts.
+fn readable(
+    rows: Vec<Result<sql::ScheduleZone, sql::UnreadableSchedule>>,
+) -> Vec<sql::ScheduleZone> {
+    rows.into_iter()
+        .filter_map(|r| {
+            r.map_err(|e| tracing::warn!(error = %e, "skipping a schedule that no longer reads"))
+                .ok()
+        })
+        .collect()
 }
 
 impl Planner {
     /// The earliest instant after `after` at which anything is scheduled for any member, so a virtual clock
     /// (the demo) can jump from one due moment to the next instead of ticking through empty hours.
     pub async fn next_due(&self, after: DateTime<Utc>) -> anyhow::Result<Option<DateTime<Utc>>> {
-        let (kind_names, defaults) = self.schedules();
-        let pairs = sql::schedule_zones(&self.pool, &kind_names, &defaults).await?;
+        let pairs = readable(sql::schedule_zones(&self.pool, &self.schedules()).await?);
         // Follow-ups already in the outbox (a review's midway nudge and close) count too.
         let mut best: Option<DateTime<Utc>> =
             crate::store::deliveries::next_pending_after(&self.pool, after).await?;
         for pair in pairs {
-            let (Ok(schedule), Ok(zone), Ok(kind)) = (
-                CronSchedule::parse(&pair.cron),
-                Zone::parse(&pair.zone),
-                pair.cron_kind.parse::<DeliveryKind>(),
-            ) else {
-                continue;
-            };
+            let (schedule, zone, kind) = (&pair.cron, pair.zone, pair.cron_kind);
             if let Some(o) = schedule.next_after(zone, after) {
                 best = Some(best.map_or(o.at, |b| b.min(o.at)));
             }

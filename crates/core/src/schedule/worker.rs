@@ -16,12 +16,12 @@ use rand::Rng as _;
 use sqlx::PgPool;
 use tokio::sync::watch;
 
+use tracing::Instrument as _;
+
 use crate::chat::{ChatError, ChatPort, Destination};
-use crate::clock::Clock;
-use crate::domain::delivery::DeliveryKind;
+use crate::clock::{Clock, after};
+use crate::domain::delivery::{DeliveryKind, DeliveryStatus};
 use crate::domain::period::{Period, local_date};
-use crate::domain::zone::Zone;
-use crate::schedule::planner::to_chrono;
 use crate::schedule::render::{Rendered, render};
 use crate::schedule::review::{self, Step, StepError};
 use crate::settings::WorkerSettings;
@@ -87,7 +87,7 @@ impl Worker {
 
     async fn run_batch(&self, shutdown: Option<&watch::Receiver<bool>>) -> anyhow::Result<Outcome> {
         let now = self.clock.now();
-        let lease_until = now + to_chrono(self.settings.lease);
+        let lease_until = after(now, self.settings.lease);
         let batch = outbox::claim(
             &self.pool,
             &self.id,
@@ -117,7 +117,14 @@ impl Worker {
                         own.released = 1;
                         return Ok(own);
                     }
-                    self.process(&delivery, &mut own).await?;
+                    let span = tracing::info_span!(
+                        "delivery",
+                        delivery = delivery.id,
+                        kind = %delivery.kind,
+                        attempt = delivery.attempts + 1,
+                        platform = %delivery.platform,
+                    );
+                    self.process(&delivery, &mut own).instrument(span).await?;
                     if own.pause.is_some() {
                         halt.store(true, Ordering::Relaxed);
                     }
@@ -141,17 +148,14 @@ impl Worker {
 
     async fn process(&self, d: &Claimed, outcome: &mut Outcome) -> anyhow::Result<()> {
         let now = self.clock.now();
-        if d.kind
-            .parse::<DeliveryKind>()
-            .is_ok_and(DeliveryKind::is_circle_wide)
-        {
+        if d.kind.is_circle_wide() {
             return self.review_step(d, now, outcome).await;
         }
-        let rendered = match render(&self.pool, d, now).await {
+        let rendered = match render(&self.pool, d, self.chat.capabilities(), now).await {
             Ok(r) => r,
             Err(error) => {
                 // A rendering bug must not wedge the outbox: retry later like a transient failure.
-                tracing::error!(delivery = d.id, error = ?error, "rendering failed");
+                tracing::error!(error = ?error, "rendering failed");
                 self.retry(d, &format!("render: {error:#}"), true, outcome)
                     .await?;
                 return Ok(());
@@ -159,8 +163,9 @@ impl Worker {
         };
         let messages = match rendered {
             Rendered::Skip(reason) => {
-                outbox::mark_final(&self.pool, d.id, &self.id, "skipped", &reason).await?;
-                count(&d.kind, "skipped");
+                outbox::mark_final(&self.pool, d.id, &self.id, DeliveryStatus::Skipped, &reason)
+                    .await?;
+                count(d.kind, "skipped");
                 outcome.skipped += 1;
                 return Ok(());
             }
@@ -194,14 +199,11 @@ impl Worker {
         )
         .await?
         {
-            count(&d.kind, "sent");
+            count(d.kind, "sent");
             outcome.sent += 1;
         } else {
             // Our lease ran out and another worker holds the row; its send reuses our nonce, so no double post.
-            tracing::warn!(
-                delivery = d.id,
-                "sent after the claim expired; leaving the record to the new holder"
-            );
+            tracing::warn!("sent after the claim expired; leaving the record to the new holder");
         }
         Ok(())
     }
@@ -224,20 +226,21 @@ impl Worker {
                 )
                 .await?
                 {
-                    count(&d.kind, "sent");
+                    count(d.kind, "sent");
                     outcome.sent += 1;
                 }
                 Ok(())
             }
             Ok(Step::Skip(reason)) => {
-                outbox::mark_final(&self.pool, d.id, &self.id, "skipped", &reason).await?;
-                count(&d.kind, "skipped");
+                outbox::mark_final(&self.pool, d.id, &self.id, DeliveryStatus::Skipped, &reason)
+                    .await?;
+                count(d.kind, "skipped");
                 outcome.skipped += 1;
                 Ok(())
             }
             Err(StepError::Chat(error)) => self.failed_send(d, &error, outcome).await,
             Err(StepError::Other(error)) => {
-                tracing::error!(delivery = d.id, error = ?error, "review step failed");
+                tracing::error!(error = ?error, "review step failed");
                 self.retry(d, &format!("{error:#}"), true, outcome).await
             }
         }
@@ -251,19 +254,26 @@ impl Worker {
     ) -> anyhow::Result<()> {
         match error {
             ChatError::RateLimited { retry_after } => {
-                let next = self.clock.now() + to_chrono(*retry_after);
+                let next = after(self.clock.now(), *retry_after);
                 outbox::mark_retry(&self.pool, d.id, &self.id, &error.to_string(), next, false)
                     .await?;
-                count(&d.kind, "rate_limited");
+                count(d.kind, "rate_limited");
                 outcome.retried += 1;
                 outcome.pause = Some(*retry_after);
             }
             e if e.is_permanent() => {
-                outbox::mark_final(&self.pool, d.id, &self.id, "failed", &e.to_string()).await?;
-                count(&d.kind, "failed");
+                outbox::mark_final(
+                    &self.pool,
+                    d.id,
+                    &self.id,
+                    DeliveryStatus::Failed,
+                    &e.to_string(),
+                )
+                .await?;
+                count(d.kind, "failed");
                 outcome.failed += 1;
-                tracing::warn!(delivery = d.id, kind = %d.kind, error = %e, "delivery failed for good");
-                if d.kind != "organiser_alert"
+                tracing::warn!(error = %e, "delivery failed for good");
+                if d.kind != DeliveryKind::OrganiserAlert
                     && let Some(member_id) = d.member_id
                 {
                     self.alert_organisers(d.circle_id, member_id).await?;
@@ -287,11 +297,11 @@ impl Worker {
                 &self.pool,
                 d.id,
                 &self.id,
-                "failed",
+                DeliveryStatus::Failed,
                 &format!("gave up after {attempts} attempts: {error}"),
             )
             .await?;
-            count(&d.kind, "failed");
+            count(d.kind, "failed");
             outcome.failed += 1;
             return Ok(());
         }
@@ -305,23 +315,22 @@ impl Worker {
             d.id,
             &self.id,
             error,
-            self.clock.now() + to_chrono(wait),
+            after(self.clock.now(), wait),
             counts,
         )
         .await?;
-        count(&d.kind, "retried");
+        count(d.kind, "retried");
         outcome.retried += 1;
         Ok(())
     }
 
     async fn alert_organisers(&self, circle_id: i64, member_id: i64) -> anyhow::Result<()> {
         let now = self.clock.now();
-        let zone = circles::circle_by_id(&self.pool, circle_id)
-            .await?
-            .and_then(|c| Zone::parse(&c.zone).ok())
-            .unwrap_or(Zone::UTC);
-        let quarter = Period::containing_quarter(local_date(now, zone)).key();
-        outbox::queue_organiser_alert(&self.pool, circle_id, member_id, &quarter, now).await?;
+        let Some(circle) = circles::circle_by_id(&self.pool, circle_id).await? else {
+            return Ok(());
+        };
+        let quarter = Period::containing_quarter(local_date(now, circle.zone));
+        outbox::queue_organiser_alert(&self.pool, circle_id, member_id, quarter, now).await?;
         Ok(())
     }
 
@@ -364,8 +373,8 @@ pub fn backoff(base: Duration, max: Duration, attempt: u32) -> Duration {
     capped.mul_f64(factor)
 }
 
-fn count(kind: &str, outcome: &'static str) {
-    metrics::counter!("career_circle_deliveries_total", "kind" => kind.to_owned(), "outcome" => outcome).increment(1);
+fn count(kind: DeliveryKind, outcome: &'static str) {
+    metrics::counter!("career_circle_deliveries_total", "kind" => kind.as_str(), "outcome" => outcome).increment(1);
 }
 
 fn nonzero(n: u32) -> NonZeroU32 {

@@ -4,15 +4,45 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::PgPool;
 
+use crate::domain::checkin::Answers;
+use crate::domain::period::Period;
+use crate::store::decode;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckinRow {
     pub id: i64,
     pub member_id: i64,
     pub circle_id: i64,
-    pub period: String,
-    pub answers: Value,
+    pub period: Period,
+    pub answers: Answers,
     pub submitted_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+struct RawCheckin {
+    id: i64,
+    member_id: i64,
+    circle_id: i64,
+    period: String,
+    answers: Value,
+    submitted_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<RawCheckin> for CheckinRow {
+    type Error = sqlx::Error;
+
+    fn try_from(r: RawCheckin) -> sqlx::Result<CheckinRow> {
+        Ok(CheckinRow {
+            id: r.id,
+            member_id: r.member_id,
+            circle_id: r.circle_id,
+            period: decode("checkins.period", &r.period)?,
+            answers: Answers::from_json(&r.answers),
+            submitted_at: r.submitted_at,
+            updated_at: r.updated_at,
+        })
+    }
 }
 
 /// Stores the check-in, moving any earlier answers into the history first. Returns true for a first answer.
@@ -20,10 +50,12 @@ pub async fn record(
     pool: &PgPool,
     member_id: i64,
     circle_id: i64,
-    period: &str,
-    answers: &Value,
+    period: Period,
+    answers: &Answers,
     now: DateTime<Utc>,
 ) -> sqlx::Result<bool> {
+    let period = period.key();
+    let answers = answers.to_json();
     let mut tx = pool.begin().await?;
     let earlier = sqlx::query!(
         "SELECT id, answers, updated_at FROM checkins WHERE member_id = $1 AND circle_id = $2 AND period = $3
@@ -47,7 +79,7 @@ pub async fn record(
             sqlx::query!(
                 "UPDATE checkins SET answers = $2, updated_at = $3 WHERE id = $1",
                 row.id,
-                answers,
+                &answers,
                 now
             )
             .execute(&mut *tx)
@@ -64,7 +96,7 @@ pub async fn record(
                 member_id,
                 circle_id,
                 period,
-                answers,
+                &answers,
                 now,
             )
             .execute(&mut *tx)
@@ -80,24 +112,26 @@ pub async fn find(
     pool: &PgPool,
     member_id: i64,
     circle_id: i64,
-    period: &str,
+    period: Period,
 ) -> sqlx::Result<Option<CheckinRow>> {
     sqlx::query_as!(
-        CheckinRow,
+        RawCheckin,
         "SELECT id, member_id, circle_id, period, answers, submitted_at, updated_at FROM checkins
          WHERE member_id = $1 AND circle_id = $2 AND period = $3",
         member_id,
         circle_id,
-        period,
+        period.key(),
     )
     .fetch_optional(pool)
-    .await
+    .await?
+    .map(CheckinRow::try_from)
+    .transpose()
 }
 
 pub async fn revisions(
     pool: &PgPool,
     checkin_id: i64,
-) -> sqlx::Result<Vec<(Value, DateTime<Utc>)>> {
+) -> sqlx::Result<Vec<(Answers, DateTime<Utc>)>> {
     let rows = sqlx::query!(
         "SELECT answers, written_at FROM checkin_revisions WHERE checkin_id = $1 ORDER BY written_at, id",
         checkin_id
@@ -106,17 +140,18 @@ pub async fn revisions(
     .await?;
     Ok(rows
         .into_iter()
-        .map(|r| (r.answers, r.written_at))
+        .map(|r| (Answers::from_json(&r.answers), r.written_at))
         .collect())
 }
 
 pub async fn of_member(pool: &PgPool, member_id: i64) -> sqlx::Result<Vec<CheckinRow>> {
-    sqlx::query_as!(
-        CheckinRow,
+    let rows = sqlx::query_as!(
+        RawCheckin,
         "SELECT id, member_id, circle_id, period, answers, submitted_at, updated_at FROM checkins
          WHERE member_id = $1 ORDER BY period DESC",
         member_id,
     )
     .fetch_all(pool)
-    .await
+    .await?;
+    rows.into_iter().map(CheckinRow::try_from).collect()
 }

@@ -3,13 +3,21 @@
 use chrono::{DateTime, Utc};
 use sqlx::{PgPool, Postgres, Transaction};
 
+use crate::chat::Platform;
+use crate::domain::delivery::DeliveryKind;
+use crate::domain::membership::Role;
+use crate::domain::recurrence::CronSchedule;
+use crate::domain::zone::Zone;
+use crate::store::decode;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Circle {
     pub id: i64,
     pub server_id: i64,
+    pub platform: Platform,
     pub name: String,
     pub home_channel_id: String,
-    pub zone: String,
+    pub zone: Zone,
     pub paused: bool,
     pub paused_until: Option<DateTime<Utc>>,
     pub review_window_days: i32,
@@ -21,7 +29,8 @@ pub struct Member {
     pub server_id: i64,
     pub platform_user_id: String,
     pub display_name: String,
-    pub zone: Option<String>,
+    /// The zone the member chose; None when they have not (see `member_zone` for the one that applies).
+    pub zone: Option<Zone>,
     pub vacation_until: Option<DateTime<Utc>>,
 }
 
@@ -30,13 +39,87 @@ pub struct CircleMember {
     pub member_id: i64,
     pub platform_user_id: String,
     pub display_name: String,
-    pub role: String,
-    pub zone: String,
+    pub role: Role,
+    /// The member's effective zone (the `member_zones` rule).
+    pub zone: Zone,
+}
+
+struct CircleRow {
+    id: i64,
+    server_id: i64,
+    platform: String,
+    name: String,
+    home_channel_id: String,
+    zone: String,
+    paused: bool,
+    paused_until: Option<DateTime<Utc>>,
+    review_window_days: i32,
+}
+
+impl TryFrom<CircleRow> for Circle {
+    type Error = sqlx::Error;
+
+    fn try_from(r: CircleRow) -> sqlx::Result<Circle> {
+        Ok(Circle {
+            id: r.id,
+            server_id: r.server_id,
+            platform: decode_platform(&r.platform)?,
+            name: r.name,
+            home_channel_id: r.home_channel_id,
+            zone: decode("circles.zone", &r.zone)?,
+            paused: r.paused,
+            paused_until: r.paused_until,
+            review_window_days: r.review_window_days,
+        })
+    }
+}
+
+struct MemberRow {
+    id: i64,
+    server_id: i64,
+    platform_user_id: String,
+    display_name: String,
+    zone: Option<String>,
+    vacation_until: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<MemberRow> for Member {
+    type Error = sqlx::Error;
+
+    fn try_from(r: MemberRow) -> sqlx::Result<Member> {
+        Ok(Member {
+            id: r.id,
+            server_id: r.server_id,
+            platform_user_id: r.platform_user_id,
+            display_name: r.display_name,
+            zone: r
+                .zone
+                .as_deref()
+                .map(|z| decode("members.zone", z))
+                .transpose()?,
+            vacation_until: r.vacation_until,
+        })
+    }
+}
+
+pub(crate) fn decode_platform(text: &str) -> sqlx::Result<Platform> {
+    Platform::parse(text).ok_or_else(|| sqlx::Error::ColumnDecode {
+        index: "servers.platform".to_owned(),
+        source: format!("\"{text}\" is not a known platform").into(),
+    })
+}
+
+fn members(rows: Vec<MemberRow>) -> sqlx::Result<Vec<Member>> {
+    rows.into_iter().map(Member::try_from).collect()
+}
+
+fn circles(rows: Vec<CircleRow>) -> sqlx::Result<Vec<Circle>> {
+    rows.into_iter().map(Circle::try_from).collect()
 }
 
 pub async fn ensure_server(
     tx: &mut Transaction<'_, Postgres>,
-    platform: &str,
+    platform: Platform,
     external_id: &str,
 ) -> sqlx::Result<i64> {
     // The no-op update makes RETURNING give the id whether the row is new or not.
@@ -44,7 +127,7 @@ pub async fn ensure_server(
         "INSERT INTO servers (platform, external_id) VALUES ($1, $2)
          ON CONFLICT (platform, external_id) DO UPDATE SET platform = EXCLUDED.platform
          RETURNING id",
-        platform,
+        platform.as_str(),
         external_id,
     )
     .fetch_one(&mut **tx)
@@ -54,21 +137,23 @@ pub async fn ensure_server(
 /// The member a platform user is on a server, in one lookup (every command starts with this).
 pub async fn find_member_on(
     pool: &PgPool,
-    platform: &str,
+    platform: Platform,
     server_external_id: &str,
     platform_user_id: &str,
 ) -> sqlx::Result<Option<Member>> {
     sqlx::query_as!(
-        Member,
+        MemberRow,
         "SELECT m.id, m.server_id, m.platform_user_id, m.display_name, m.zone, m.vacation_until
          FROM members m JOIN servers s ON s.id = m.server_id
          WHERE s.platform = $1 AND s.external_id = $2 AND m.platform_user_id = $3",
-        platform,
+        platform.as_str(),
         server_external_id,
         platform_user_id,
     )
     .fetch_optional(pool)
-    .await
+    .await?
+    .map(Member::try_from)
+    .transpose()
 }
 
 pub async fn ensure_member(
@@ -79,7 +164,7 @@ pub async fn ensure_member(
     now: DateTime<Utc>,
 ) -> sqlx::Result<Member> {
     sqlx::query_as!(
-        Member,
+        MemberRow,
         "INSERT INTO members (server_id, platform_user_id, display_name, created_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (server_id, platform_user_id) DO UPDATE SET display_name = EXCLUDED.display_name
          RETURNING id, server_id, platform_user_id, display_name, zone, vacation_until",
@@ -89,7 +174,8 @@ pub async fn ensure_member(
         now,
     )
     .fetch_one(&mut **tx)
-    .await
+    .await?
+    .try_into()
 }
 
 pub async fn find_member(
@@ -98,49 +184,69 @@ pub async fn find_member(
     platform_user_id: &str,
 ) -> sqlx::Result<Option<Member>> {
     sqlx::query_as!(
-        Member,
+        MemberRow,
         "SELECT id, server_id, platform_user_id, display_name, zone, vacation_until
          FROM members WHERE server_id = $1 AND platform_user_id = $2",
         server_id,
         platform_user_id,
     )
     .fetch_optional(pool)
-    .await
+    .await?
+    .map(Member::try_from)
+    .transpose()
 }
 
 pub async fn member_by_id(pool: &PgPool, member_id: i64) -> sqlx::Result<Option<Member>> {
     sqlx::query_as!(
-        Member,
+        MemberRow,
         "SELECT id, server_id, platform_user_id, display_name, zone, vacation_until FROM members WHERE id = $1",
         member_id,
     )
     .fetch_optional(pool)
-    .await
+    .await?
+    .map(Member::try_from)
+    .transpose()
+}
+
+/// The zone that applies to a member: the `member_zones` rule (their own, else their first circle's); None only
+/// for a member in no circle.
+pub async fn member_zone(pool: &PgPool, member_id: i64) -> sqlx::Result<Option<Zone>> {
+    let zone = sqlx::query_scalar!(
+        "SELECT zone FROM member_zones WHERE member_id = $1",
+        member_id
+    )
+    .fetch_optional(pool)
+    .await?
+    .flatten();
+    zone.as_deref()
+        .map(|z| decode("member_zones.zone", z))
+        .transpose()
 }
 
 /// Every member record of a platform user, across servers (DM replies carry no server).
 pub async fn members_of_user(
     pool: &PgPool,
-    platform: &str,
+    platform: Platform,
     platform_user_id: &str,
 ) -> sqlx::Result<Vec<Member>> {
-    sqlx::query_as!(
-        Member,
+    let rows = sqlx::query_as!(
+        MemberRow,
         "SELECT m.id, m.server_id, m.platform_user_id, m.display_name, m.zone, m.vacation_until
          FROM members m JOIN servers s ON s.id = m.server_id
          WHERE s.platform = $1 AND m.platform_user_id = $2 ORDER BY m.id",
-        platform,
+        platform.as_str(),
         platform_user_id,
     )
     .fetch_all(pool)
-    .await
+    .await?;
+    members(rows)
 }
 
-pub async fn set_member_zone(pool: &PgPool, member_id: i64, zone: &str) -> sqlx::Result<()> {
+pub async fn set_member_zone(pool: &PgPool, member_id: i64, zone: Zone) -> sqlx::Result<()> {
     sqlx::query!(
         "UPDATE members SET zone = $2 WHERE id = $1",
         member_id,
-        zone
+        zone.name()
     )
     .execute(pool)
     .await?;
@@ -167,78 +273,86 @@ pub async fn create_circle(
     server_id: i64,
     name: &str,
     home_channel_id: &str,
-    zone: &str,
+    zone: Zone,
     now: DateTime<Utc>,
 ) -> sqlx::Result<Option<Circle>> {
     sqlx::query_as!(
-        Circle,
-        "INSERT INTO circles (server_id, name, home_channel_id, zone, created_at) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT DO NOTHING
-         RETURNING id, server_id, name, home_channel_id, zone, paused, paused_until, review_window_days",
+        CircleRow,
+        r#"WITH made AS (
+               INSERT INTO circles (server_id, name, home_channel_id, zone, created_at) VALUES ($1, $2, $3, $4, $5)
+               ON CONFLICT DO NOTHING
+               RETURNING id, server_id, name, home_channel_id, zone, paused, paused_until, review_window_days)
+           SELECT made.id AS "id!", made.server_id AS "server_id!", s.platform, made.name AS "name!",
+                  made.home_channel_id AS "home_channel_id!", made.zone AS "zone!", made.paused AS "paused!",
+                  made.paused_until, made.review_window_days AS "review_window_days!"
+           FROM made JOIN servers s ON s.id = made.server_id"#,
         server_id,
         name,
         home_channel_id,
-        zone,
+        zone.name(),
         now,
     )
     .fetch_optional(&mut **tx)
-    .await
+    .await?
+    .map(Circle::try_from)
+    .transpose()
 }
 
 pub async fn circles_of_server(pool: &PgPool, server_id: i64) -> sqlx::Result<Vec<Circle>> {
-    sqlx::query_as!(
-        Circle,
-        "SELECT id, server_id, name, home_channel_id, zone, paused, paused_until, review_window_days
-         FROM circles WHERE server_id = $1 ORDER BY lower(name)",
+    let rows = sqlx::query_as!(
+        CircleRow,
+        "SELECT c.id, c.server_id, s.platform, c.name, c.home_channel_id, c.zone, c.paused, c.paused_until,
+                c.review_window_days
+         FROM circles c JOIN servers s ON s.id = c.server_id WHERE c.server_id = $1 ORDER BY lower(c.name)",
         server_id,
     )
     .fetch_all(pool)
-    .await
+    .await?;
+    circles(rows)
 }
 
 pub async fn circle_by_id(pool: &PgPool, circle_id: i64) -> sqlx::Result<Option<Circle>> {
     sqlx::query_as!(
-        Circle,
-        "SELECT id, server_id, name, home_channel_id, zone, paused, paused_until, review_window_days
-         FROM circles WHERE id = $1",
+        CircleRow,
+        "SELECT c.id, c.server_id, s.platform, c.name, c.home_channel_id, c.zone, c.paused, c.paused_until,
+                c.review_window_days
+         FROM circles c JOIN servers s ON s.id = c.server_id WHERE c.id = $1",
         circle_id,
     )
     .fetch_optional(pool)
-    .await
+    .await?
+    .map(Circle::try_from)
+    .transpose()
 }
 
 /// The circles a member belongs to, with their role in each.
-pub async fn circles_of_member(
-    pool: &PgPool,
-    member_id: i64,
-) -> sqlx::Result<Vec<(Circle, String)>> {
+pub async fn circles_of_member(pool: &PgPool, member_id: i64) -> sqlx::Result<Vec<(Circle, Role)>> {
     let rows = sqlx::query!(
-        "SELECT c.id, c.server_id, c.name, c.home_channel_id, c.zone, c.paused, c.paused_until,
+        "SELECT c.id, c.server_id, s.platform, c.name, c.home_channel_id, c.zone, c.paused, c.paused_until,
                 c.review_window_days, ms.role
-         FROM circles c JOIN memberships ms ON ms.circle_id = c.id
+         FROM circles c JOIN memberships ms ON ms.circle_id = c.id JOIN servers s ON s.id = c.server_id
          WHERE ms.member_id = $1 ORDER BY ms.joined_at, c.id",
         member_id,
     )
     .fetch_all(pool)
     .await?;
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(|r| {
-            (
-                Circle {
-                    id: r.id,
-                    server_id: r.server_id,
-                    name: r.name,
-                    home_channel_id: r.home_channel_id,
-                    zone: r.zone,
-                    paused: r.paused,
-                    paused_until: r.paused_until,
-                    review_window_days: r.review_window_days,
-                },
-                r.role,
-            )
+            let role = decode("memberships.role", &r.role)?;
+            let circle = Circle::try_from(CircleRow {
+                id: r.id,
+                server_id: r.server_id,
+                platform: r.platform,
+                name: r.name,
+                home_channel_id: r.home_channel_id,
+                zone: r.zone,
+                paused: r.paused,
+                paused_until: r.paused_until,
+                review_window_days: r.review_window_days,
+            })?;
+            Ok((circle, role))
         })
-        .collect())
+        .collect()
 }
 
 /// Adds a membership; false when the member was already in the circle.
@@ -246,7 +360,7 @@ pub async fn join(
     tx: &mut Transaction<'_, Postgres>,
     circle_id: i64,
     member_id: i64,
-    role: &str,
+    role: Role,
     now: DateTime<Utc>,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query!(
@@ -254,7 +368,7 @@ pub async fn join(
          ON CONFLICT DO NOTHING",
         circle_id,
         member_id,
-        role,
+        role.as_str(),
         now,
     )
     .execute(&mut **tx)
@@ -274,16 +388,26 @@ pub async fn leave(pool: &PgPool, circle_id: i64, member_id: i64) -> sqlx::Resul
 }
 
 pub async fn members_of_circle(pool: &PgPool, circle_id: i64) -> sqlx::Result<Vec<CircleMember>> {
-    sqlx::query_as!(
-        CircleMember,
-        r#"SELECT m.id AS member_id, m.platform_user_id, m.display_name, ms.role,
-                  COALESCE(m.zone, c.zone) AS "zone!"
-           FROM memberships ms JOIN members m ON m.id = ms.member_id JOIN circles c ON c.id = ms.circle_id
+    let rows = sqlx::query!(
+        r#"SELECT m.id AS member_id, m.platform_user_id, m.display_name, ms.role, mz.zone AS "zone!"
+           FROM memberships ms JOIN members m ON m.id = ms.member_id
+           JOIN member_zones mz ON mz.member_id = m.id
            WHERE ms.circle_id = $1 ORDER BY ms.joined_at, m.id"#,
         circle_id,
     )
     .fetch_all(pool)
-    .await
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(CircleMember {
+                member_id: r.member_id,
+                platform_user_id: r.platform_user_id,
+                display_name: r.display_name,
+                role: decode("memberships.role", &r.role)?,
+                zone: decode("member_zones.zone", &r.zone)?,
+            })
+        })
+        .collect()
 }
 
 pub async fn set_pause(
@@ -307,14 +431,14 @@ pub async fn update_circle(
     pool: &PgPool,
     circle_id: i64,
     home_channel_id: &str,
-    zone: &str,
+    zone: Zone,
     review_window_days: i32,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "UPDATE circles SET home_channel_id = $2, zone = $3, review_window_days = $4 WHERE id = $1",
         circle_id,
         home_channel_id,
-        zone,
+        zone.name(),
         review_window_days,
     )
     .execute(pool)
@@ -325,7 +449,7 @@ pub async fn update_circle(
 pub async fn set_recurrence(
     pool: &PgPool,
     circle_id: i64,
-    kind: &str,
+    kind: DeliveryKind,
     cron: &str,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
@@ -333,7 +457,7 @@ pub async fn set_recurrence(
         "INSERT INTO circle_recurrences (circle_id, kind, cron, updated_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (circle_id, kind) DO UPDATE SET cron = EXCLUDED.cron, updated_at = EXCLUDED.updated_at",
         circle_id,
-        kind,
+        kind.as_str(),
         cron,
         now,
     )
@@ -342,27 +466,38 @@ pub async fn set_recurrence(
     Ok(())
 }
 
-pub async fn recurrences(pool: &PgPool, circle_id: i64) -> sqlx::Result<Vec<(String, String)>> {
+/// The schedules an organiser set for the circle, as they were stored (validated on the way in).
+pub async fn recurrences(
+    pool: &PgPool,
+    circle_id: i64,
+) -> sqlx::Result<Vec<(DeliveryKind, CronSchedule)>> {
     let rows = sqlx::query!(
         "SELECT kind, cron FROM circle_recurrences WHERE circle_id = $1 ORDER BY kind",
         circle_id
     )
     .fetch_all(pool)
     .await?;
-    Ok(rows.into_iter().map(|r| (r.kind, r.cron)).collect())
+    rows.into_iter()
+        .map(|r| {
+            Ok((
+                decode("circle_recurrences.kind", &r.kind)?,
+                decode("circle_recurrences.cron", &r.cron)?,
+            ))
+        })
+        .collect()
 }
 
 /// Removes every member record of a platform user, on every server; the foreign keys cascade to everything they
 /// wrote or were sent (specs, commitments, wins, check-ins, feedback, deliveries). Returns the records removed.
 pub async fn delete_user(
     pool: &PgPool,
-    platform: &str,
+    platform: Platform,
     platform_user_id: &str,
 ) -> sqlx::Result<u64> {
     let done = sqlx::query!(
         "DELETE FROM members m USING servers s
          WHERE s.id = m.server_id AND s.platform = $1 AND m.platform_user_id = $2",
-        platform,
+        platform.as_str(),
         platform_user_id,
     )
     .execute(pool)

@@ -3,57 +3,107 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgPool;
 
+use crate::domain::commitment::{MarkStatus, Marks};
+use crate::domain::period::{Cadence, Period};
+use crate::store::decode;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Commitment {
     pub id: i64,
     pub member_id: i64,
     pub title: String,
-    pub cadence: String,
+    pub cadence: Cadence,
     pub started_on: NaiveDate,
     pub dropped_at: Option<DateTime<Utc>>,
+}
+
+impl Commitment {
+    /// The period the commitment began in, on its own cadence.
+    pub fn first_period(&self) -> Period {
+        Period::of(self.cadence, self.started_on)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MarkedPeriod {
     pub commitment_id: i64,
-    pub period: String,
-    pub status: String,
+    pub period: Period,
+    pub status: MarkStatus,
     pub done_at: DateTime<Utc>,
     pub link: Option<String>,
     pub note: Option<String>,
+}
+
+/// The marks of one commitment among a member's marks.
+pub fn marks_of(all: &[MarkedPeriod], commitment_id: i64) -> Marks {
+    Marks::new(
+        all.iter()
+            .filter(|m| m.commitment_id == commitment_id)
+            .map(|m| (m.period, m.status)),
+    )
+}
+
+struct CommitmentRow {
+    id: i64,
+    member_id: i64,
+    title: String,
+    cadence: String,
+    started_on: NaiveDate,
+    dropped_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<CommitmentRow> for Commitment {
+    type Error = sqlx::Error;
+
+    fn try_from(r: CommitmentRow) -> sqlx::Result<Commitment> {
+        Ok(Commitment {
+            id: r.id,
+            member_id: r.member_id,
+            title: r.title,
+            cadence: decode("commitments.cadence", &r.cadence)?,
+            started_on: r.started_on,
+            dropped_at: r.dropped_at,
+        })
+    }
+}
+
+fn all(rows: Vec<CommitmentRow>) -> sqlx::Result<Vec<Commitment>> {
+    rows.into_iter().map(Commitment::try_from).collect()
 }
 
 pub async fn add(
     pool: &PgPool,
     member_id: i64,
     title: &str,
-    cadence: &str,
+    cadence: Cadence,
     started_on: NaiveDate,
     now: DateTime<Utc>,
 ) -> sqlx::Result<Commitment> {
     sqlx::query_as!(
-        Commitment,
+        CommitmentRow,
         "INSERT INTO commitments (member_id, title, cadence, started_on, created_at) VALUES ($1, $2, $3, $4, $5)
          RETURNING id, member_id, title, cadence, started_on, dropped_at",
         member_id,
         title,
-        cadence,
+        cadence.as_str(),
         started_on,
         now,
     )
     .fetch_one(pool)
-    .await
+    .await?
+    .try_into()
 }
 
 pub async fn open_of_member(pool: &PgPool, member_id: i64) -> sqlx::Result<Vec<Commitment>> {
-    sqlx::query_as!(
-        Commitment,
+    let rows = sqlx::query_as!(
+        CommitmentRow,
         "SELECT id, member_id, title, cadence, started_on, dropped_at FROM commitments
          WHERE member_id = $1 AND dropped_at IS NULL ORDER BY id",
         member_id,
     )
     .fetch_all(pool)
-    .await
+    .await?;
+    all(rows)
 }
 
 pub async fn by_id(
@@ -62,14 +112,16 @@ pub async fn by_id(
     commitment_id: i64,
 ) -> sqlx::Result<Option<Commitment>> {
     sqlx::query_as!(
-        Commitment,
+        CommitmentRow,
         "SELECT id, member_id, title, cadence, started_on, dropped_at FROM commitments
          WHERE id = $1 AND member_id = $2",
         commitment_id,
         member_id,
     )
     .fetch_optional(pool)
-    .await
+    .await?
+    .map(Commitment::try_from)
+    .transpose()
 }
 
 pub async fn drop_commitment(
@@ -93,8 +145,8 @@ pub async fn drop_commitment(
 pub async fn mark_period(
     pool: &PgPool,
     commitment_id: i64,
-    period: &str,
-    status: &str,
+    period: Period,
+    status: MarkStatus,
     now: DateTime<Utc>,
     link: Option<&str>,
     note: Option<&str>,
@@ -107,8 +159,8 @@ pub async fn mark_period(
              link = COALESCE(EXCLUDED.link, commitment_periods.link),
              note = COALESCE(EXCLUDED.note, commitment_periods.note)",
         commitment_id,
-        period,
-        status,
+        period.key(),
+        status.as_str(),
         now,
         link,
         note,
@@ -120,24 +172,36 @@ pub async fn mark_period(
 
 /// Every marked period of a member's commitments.
 pub async fn periods_of_member(pool: &PgPool, member_id: i64) -> sqlx::Result<Vec<MarkedPeriod>> {
-    sqlx::query_as!(
-        MarkedPeriod,
+    let rows = sqlx::query!(
         "SELECT cp.commitment_id, cp.period, cp.status, cp.done_at, cp.link, cp.note
          FROM commitment_periods cp JOIN commitments c ON c.id = cp.commitment_id
          WHERE c.member_id = $1 ORDER BY cp.commitment_id, cp.period",
         member_id,
     )
     .fetch_all(pool)
-    .await
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(MarkedPeriod {
+                commitment_id: r.commitment_id,
+                period: decode("commitment_periods.period", &r.period)?,
+                status: decode("commitment_periods.status", &r.status)?,
+                done_at: r.done_at,
+                link: r.link,
+                note: r.note,
+            })
+        })
+        .collect()
 }
 
 /// Every commitment of a member, dropped ones too (export).
 pub async fn all_of_member(pool: &PgPool, member_id: i64) -> sqlx::Result<Vec<Commitment>> {
-    sqlx::query_as!(
-        Commitment,
+    let rows = sqlx::query_as!(
+        CommitmentRow,
         "SELECT id, member_id, title, cadence, started_on, dropped_at FROM commitments WHERE member_id = $1 ORDER BY id",
         member_id,
     )
     .fetch_all(pool)
-    .await
+    .await?;
+    all(rows)
 }

@@ -3,15 +3,51 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-#[derive(Debug, Clone)]
+use crate::chat::Platform;
+use crate::domain::delivery::{DeliveryKind, DeliveryStatus};
+use crate::domain::period::Period;
+use crate::store::circles::decode_platform;
+use crate::store::decode;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claimed {
     pub id: i64,
-    pub kind: String,
+    pub kind: DeliveryKind,
     pub circle_id: i64,
+    /// The platform of the circle's server: which adapter sends it.
+    pub platform: Platform,
     pub member_id: Option<i64>,
-    pub period: String,
+    pub period: Period,
     pub due_at: DateTime<Utc>,
     pub attempts: i32,
+}
+
+struct ClaimedRow {
+    id: i64,
+    kind: String,
+    circle_id: i64,
+    platform: String,
+    member_id: Option<i64>,
+    period: String,
+    due_at: DateTime<Utc>,
+    attempts: i32,
+}
+
+impl TryFrom<ClaimedRow> for Claimed {
+    type Error = sqlx::Error;
+
+    fn try_from(r: ClaimedRow) -> sqlx::Result<Claimed> {
+        Ok(Claimed {
+            id: r.id,
+            kind: decode("deliveries.kind", &r.kind)?,
+            circle_id: r.circle_id,
+            platform: decode_platform(&r.platform)?,
+            member_id: r.member_id,
+            period: decode("deliveries.period", &r.period)?,
+            due_at: r.due_at,
+            attempts: r.attempts,
+        })
+    }
 }
 
 /// Claims up to `limit` due deliveries for `worker` until `lease_until`. Rows another worker holds are skipped,
@@ -23,25 +59,27 @@ pub async fn claim(
     lease_until: DateTime<Utc>,
     limit: i64,
 ) -> sqlx::Result<Vec<Claimed>> {
-    sqlx::query_as!(
-        Claimed,
+    let rows = sqlx::query_as!(
+        ClaimedRow,
         r#"UPDATE deliveries d
            SET claimed_by = $1, claimed_until = $3
-           WHERE d.id IN (
+           FROM circles c JOIN servers s ON s.id = c.server_id
+           WHERE c.id = d.circle_id AND d.id IN (
                SELECT id FROM deliveries
                WHERE status = 'pending' AND next_attempt_at <= $2
                  AND (claimed_until IS NULL OR claimed_until < $2)
                ORDER BY next_attempt_at
                LIMIT $4
                FOR UPDATE SKIP LOCKED)
-           RETURNING d.id, d.kind, d.circle_id, d.member_id, d.period, d.due_at, d.attempts"#,
+           RETURNING d.id, d.kind, d.circle_id, s.platform, d.member_id, d.period, d.due_at, d.attempts"#,
         worker,
         now,
         lease_until,
         limit,
     )
     .fetch_all(pool)
-    .await
+    .await?;
+    rows.into_iter().map(Claimed::try_from).collect()
 }
 
 /// Records a send. Guarded by the claim so a worker whose lease ran out cannot overwrite another's record.
@@ -101,7 +139,7 @@ pub async fn mark_final(
     pool: &PgPool,
     id: i64,
     worker: &str,
-    status: &str,
+    status: DeliveryStatus,
     reason: &str,
 ) -> sqlx::Result<()> {
     sqlx::query!(
@@ -114,7 +152,7 @@ pub async fn mark_final(
          WHERE id = $1 AND claimed_by = $2 AND status = 'pending'",
         id,
         worker,
-        status,
+        status.as_str(),
         reason,
     )
     .execute(pool)
@@ -141,7 +179,7 @@ pub async fn queue_organiser_alert(
     pool: &PgPool,
     circle_id: i64,
     member_id: i64,
-    quarter: &str,
+    quarter: Period,
     now: DateTime<Utc>,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query!(
@@ -150,7 +188,7 @@ pub async fn queue_organiser_alert(
          ON CONFLICT ON CONSTRAINT deliveries_natural_key DO NOTHING",
         circle_id,
         member_id,
-        quarter,
+        quarter.key(),
         now,
     )
     .execute(pool)
@@ -179,11 +217,11 @@ pub async fn last_failure_for(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryRow {
     pub id: i64,
-    pub kind: String,
+    pub kind: DeliveryKind,
     pub member_id: Option<i64>,
-    pub period: String,
+    pub period: Period,
     pub due_at: DateTime<Utc>,
-    pub status: String,
+    pub status: DeliveryStatus,
     pub skip_reason: Option<String>,
     pub attempts: i32,
     pub last_error: Option<String>,
@@ -193,14 +231,30 @@ pub struct DeliveryRow {
 
 /// All deliveries of a circle, oldest first (simulate, tests, operators' questions).
 pub async fn for_circle(pool: &PgPool, circle_id: i64) -> sqlx::Result<Vec<DeliveryRow>> {
-    sqlx::query_as!(
-        DeliveryRow,
+    let rows = sqlx::query!(
         "SELECT id, kind, member_id, period, due_at, status, skip_reason, attempts, last_error, sent_at, message_id
          FROM deliveries WHERE circle_id = $1 ORDER BY due_at, id",
         circle_id,
     )
     .fetch_all(pool)
-    .await
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(DeliveryRow {
+                id: r.id,
+                kind: decode("deliveries.kind", &r.kind)?,
+                member_id: r.member_id,
+                period: decode("deliveries.period", &r.period)?,
+                due_at: r.due_at,
+                status: decode("deliveries.status", &r.status)?,
+                skip_reason: r.skip_reason,
+                attempts: r.attempts,
+                last_error: r.last_error,
+                sent_at: r.sent_at,
+                message_id: r.message_id,
+            })
+        })
+        .collect()
 }
 
 /// Pending deliveries overdue by the oldest amount: the worker's claim lag, for /metrics.
@@ -220,29 +274,40 @@ pub async fn oldest_pending_due(
 pub struct SentPrompt {
     pub member_id: i64,
     pub circle_id: i64,
-    pub period: String,
+    pub period: Period,
     pub message_id: Option<String>,
     pub due_at: DateTime<Utc>,
 }
 
-/// Prompts of `kind` sent to any of these members since `since`, newest first: what a DM reply may answer.
+/// Prompts of these kinds sent to any of these members since `since`, newest first: what a DM reply may answer.
 pub async fn sent_prompts(
     pool: &PgPool,
     member_ids: &[i64],
-    kinds: &[String],
+    kinds: &[DeliveryKind],
     since: DateTime<Utc>,
 ) -> sqlx::Result<Vec<SentPrompt>> {
-    sqlx::query_as!(
-        SentPrompt,
+    let kinds: Vec<String> = kinds.iter().map(|k| k.as_str().to_owned()).collect();
+    let rows = sqlx::query!(
         r#"SELECT member_id AS "member_id!", circle_id, period, message_id, due_at FROM deliveries
            WHERE member_id = ANY($1) AND kind = ANY($2) AND status = 'sent' AND due_at >= $3
            ORDER BY due_at DESC, id DESC"#,
         member_ids,
-        kinds,
+        &kinds,
         since,
     )
     .fetch_all(pool)
-    .await
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(SentPrompt {
+                member_id: r.member_id,
+                circle_id: r.circle_id,
+                period: decode("deliveries.period", &r.period)?,
+                message_id: r.message_id,
+                due_at: r.due_at,
+            })
+        })
+        .collect()
 }
 
 /// The earliest pending delivery due after `after` (the demo's clock jumps to it).

@@ -12,6 +12,8 @@ pub mod scratch;
 pub mod specs;
 pub mod wins;
 
+use std::fmt::Display;
+use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::PgPool;
@@ -42,4 +44,17 @@ pub async fn applied_migrations(pool: &PgPool) -> sqlx::Result<Vec<i64>> {
     sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
         .fetch_all(pool)
         .await
+}
+
+/// Reads a stored word back into its domain type at the store's edge: a value the type does not know is an error
+/// naming the column, never a silent default.
+pub(crate) fn decode<T>(column: &'static str, value: &str) -> sqlx::Result<T>
+where
+    T: FromStr,
+    T::Err: Display,
+{
+    value.parse::<T>().map_err(|e| sqlx::Error::ColumnDecode {
+        index: column.to_owned(),
+        source: format!("{e}").into(),
+    })
 }

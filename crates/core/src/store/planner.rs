@@ -3,12 +3,49 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
+use crate::domain::delivery::DeliveryKind;
+use crate::domain::period::Period;
+use crate::domain::recurrence::CronSchedule;
+use crate::domain::zone::Zone;
+use crate::store::decode;
+
 /// One (schedule, zone) pair some member is on: the planner computes occurrences once per pair, not per member.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScheduleZone {
-    pub cron_kind: String,
+    pub cron_kind: DeliveryKind,
+    pub cron: CronSchedule,
+    pub zone: Zone,
+}
+
+/// A stored schedule or zone that no longer reads (a zone removed from tzdata, say): the planner leaves it out
+/// and says so, rather than stopping every other circle's prompts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unreadable schedule {kind:?} {cron:?} in zone {zone:?}: {reason}")]
+pub struct UnreadableSchedule {
+    pub kind: String,
     pub cron: String,
     pub zone: String,
+    pub reason: String,
+}
+
+fn schedule_zone(
+    kind: String,
+    cron: String,
+    zone: String,
+) -> Result<ScheduleZone, UnreadableSchedule> {
+    let read = || -> sqlx::Result<ScheduleZone> {
+        Ok(ScheduleZone {
+            cron_kind: decode("circle_recurrences.kind", &kind)?,
+            cron: decode("circle_recurrences.cron", &cron)?,
+            zone: decode("member_zones.zone", &zone)?,
+        })
+    };
+    read().map_err(|e| UnreadableSchedule {
+        reason: e.to_string(),
+        kind: kind.clone(),
+        cron: cron.clone(),
+        zone: zone.clone(),
+    })
 }
 
 /// The occurrences of one tick, as parallel columns for `unnest`.
@@ -33,28 +70,31 @@ impl Occurrences {
     #[allow(clippy::too_many_arguments)]
     pub fn push(
         &mut self,
-        kind: &str,
-        cron_kind: &str,
-        default_cron: &str,
-        cron: &str,
-        zone: &str,
-        period: String,
+        kind: DeliveryKind,
+        cron_kind: DeliveryKind,
+        default_cron: &CronSchedule,
+        cron: &CronSchedule,
+        zone: Zone,
+        period: Period,
         due_at: DateTime<Utc>,
         stale: bool,
     ) {
+        let period = period.key();
+        let cron = cron.to_cron_text().to_owned();
         if !self.seen.insert((
-            kind.to_owned(),
-            cron.to_owned(),
-            zone.to_owned(),
+            kind.as_str().to_owned(),
+            cron.clone(),
+            zone.name().to_owned(),
             period.clone(),
         )) {
             return;
         }
-        self.kind.push(kind.to_owned());
-        self.cron_kind.push(cron_kind.to_owned());
-        self.default_cron.push(default_cron.to_owned());
-        self.cron.push(cron.to_owned());
-        self.zone.push(zone.to_owned());
+        self.kind.push(kind.as_str().to_owned());
+        self.cron_kind.push(cron_kind.as_str().to_owned());
+        self.default_cron
+            .push(default_cron.to_cron_text().to_owned());
+        self.cron.push(cron);
+        self.zone.push(zone.name().to_owned());
         self.period.push(period);
         self.due_at.push(due_at);
         self.stale.push(stale);
@@ -86,35 +126,38 @@ pub async fn advance_planned_until(pool: &PgPool, to: DateTime<Utc>) -> sqlx::Re
     Ok(())
 }
 
+/// The schedule kinds and their default crons, as parallel text columns for SQL.
+fn defaults(schedules: &[(DeliveryKind, CronSchedule)]) -> (Vec<String>, Vec<String>) {
+    schedules
+        .iter()
+        .map(|(k, c)| (k.as_str().to_owned(), c.to_cron_text().to_owned()))
+        .unzip()
+}
+
 /// Every distinct (schedule, zone) pair in use, for the given schedule kinds and their defaults.
 pub async fn schedule_zones(
     pool: &PgPool,
-    cron_kinds: &[String],
-    default_crons: &[String],
-) -> sqlx::Result<Vec<ScheduleZone>> {
+    schedules: &[(DeliveryKind, CronSchedule)],
+) -> sqlx::Result<Vec<Result<ScheduleZone, UnreadableSchedule>>> {
+    let (cron_kinds, default_crons) = defaults(schedules);
     let rows = sqlx::query!(
         r#"WITH circle_zones AS (
-               SELECT DISTINCT c.id AS circle_id, COALESCE(m.zone, c.zone) AS zone
-               FROM circles c
-               JOIN memberships ms ON ms.circle_id = c.id
-               JOIN members m ON m.id = ms.member_id
+               SELECT DISTINCT ms.circle_id, mz.zone
+               FROM memberships ms
+               JOIN member_zones mz ON mz.member_id = ms.member_id
            )
            SELECT DISTINCT k.kind AS "cron_kind!", COALESCE(r.cron, k.default_cron) AS "cron!", cz.zone AS "zone!"
            FROM circle_zones cz
            CROSS JOIN unnest($1::text[], $2::text[]) AS k(kind, default_cron)
            LEFT JOIN circle_recurrences r ON r.circle_id = cz.circle_id AND r.kind = k.kind"#,
-        cron_kinds,
-        default_crons,
+        &cron_kinds,
+        &default_crons,
     )
     .fetch_all(pool)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|r| ScheduleZone {
-            cron_kind: r.cron_kind,
-            cron: r.cron,
-            zone: r.zone,
-        })
+        .map(|r| schedule_zone(r.cron_kind, r.cron, r.zone))
         .collect())
 }
 
@@ -145,10 +188,11 @@ pub async fn insert_deliveries(
                 AS o(kind, cron_kind, default_cron, cron, zone, period, due_at, stale)
            -- Members meet occurrences through one hash join on their effective zone; joining circles to the
            -- occurrences first would multiply every membership by every zone in use.
-           JOIN (SELECT ms.circle_id, ms.member_id, ms.joined_at, COALESCE(m.zone, c.zone) AS zone,
+           JOIN (SELECT ms.circle_id, ms.member_id, ms.joined_at, mz.zone,
                         c.paused, c.paused_until, m.vacation_until
                  FROM memberships ms
                  JOIN members m ON m.id = ms.member_id
+                 JOIN member_zones mz ON mz.member_id = ms.member_id
                  JOIN circles c ON c.id = ms.circle_id) AS e
                 ON e.zone = o.zone AND e.joined_at <= o.due_at
            LEFT JOIN circle_recurrences r ON r.circle_id = e.circle_id AND r.kind = o.cron_kind
@@ -188,27 +232,23 @@ pub async fn insert_deliveries(
 /// The distinct (schedule, circle zone) pairs, for circle-wide kinds timed in the circle's own zone.
 pub async fn circle_schedule_zones(
     pool: &PgPool,
-    cron_kinds: &[String],
-    default_crons: &[String],
-) -> sqlx::Result<Vec<ScheduleZone>> {
+    schedules: &[(DeliveryKind, CronSchedule)],
+) -> sqlx::Result<Vec<Result<ScheduleZone, UnreadableSchedule>>> {
+    let (cron_kinds, default_crons) = defaults(schedules);
     let rows = sqlx::query!(
         r#"SELECT DISTINCT k.kind AS "cron_kind!", COALESCE(r.cron, k.default_cron) AS "cron!", c.zone AS "zone!"
            FROM circles c
            CROSS JOIN unnest($1::text[], $2::text[]) AS k(kind, default_cron)
            LEFT JOIN circle_recurrences r ON r.circle_id = c.id AND r.kind = k.kind
            WHERE EXISTS (SELECT 1 FROM memberships ms WHERE ms.circle_id = c.id)"#,
-        cron_kinds,
-        default_crons,
+        &cron_kinds,
+        &default_crons,
     )
     .fetch_all(pool)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|r| ScheduleZone {
-            cron_kind: r.cron_kind,
-            cron: r.cron,
-            zone: r.zone,
-        })
+        .map(|r| schedule_zone(r.cron_kind, r.cron, r.zone))
         .collect())
 }
 
@@ -256,9 +296,9 @@ pub async fn insert_circle_deliveries(
 /// Schedules a circle's follow-up (a review's midway nudge and close) at an instant computed by the caller.
 pub async fn schedule_circle_delivery(
     pool: &PgPool,
-    kind: &str,
+    kind: DeliveryKind,
     circle_id: i64,
-    period: &str,
+    period: Period,
     due_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> sqlx::Result<bool> {
@@ -266,9 +306,9 @@ pub async fn schedule_circle_delivery(
         "INSERT INTO deliveries (kind, circle_id, member_id, period, due_at, next_attempt_at, created_at)
          VALUES ($1, $2, NULL, $3, $4, $4, $5)
          ON CONFLICT ON CONSTRAINT deliveries_natural_key DO NOTHING",
-        kind,
+        kind.as_str(),
         circle_id,
-        period,
+        period.key(),
         due_at,
         now,
     )

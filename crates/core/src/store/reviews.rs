@@ -3,15 +3,50 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
+use crate::chat::{Platform, ThreadRef};
+use crate::domain::period::Period;
+use crate::store::decode;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReviewThread {
     pub id: i64,
     pub circle_id: i64,
-    pub period: String,
-    pub thread_channel_id: Option<String>,
+    pub period: Period,
+    /// The thread on the platform, once it was opened.
+    pub thread: Option<ThreadRef>,
     pub opened_at: DateTime<Utc>,
     pub closes_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
+}
+
+struct RawThread {
+    id: i64,
+    circle_id: i64,
+    period: String,
+    thread_channel_id: Option<String>,
+    thread_root_id: Option<String>,
+    opened_at: DateTime<Utc>,
+    closes_at: DateTime<Utc>,
+    closed_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<RawThread> for ReviewThread {
+    type Error = sqlx::Error;
+
+    fn try_from(r: RawThread) -> sqlx::Result<ReviewThread> {
+        Ok(ReviewThread {
+            id: r.id,
+            circle_id: r.circle_id,
+            period: decode("review_threads.period", &r.period)?,
+            thread: r.thread_channel_id.map(|channel_id| ThreadRef {
+                channel_id,
+                root_message_id: r.thread_root_id,
+            }),
+            opened_at: r.opened_at,
+            closes_at: r.closes_at,
+            closed_at: r.closed_at,
+        })
+    }
 }
 
 /// Finds or creates the circle's thread row for a quarter. UNIQUE (circle, period) makes it one row however
@@ -19,41 +54,41 @@ pub struct ReviewThread {
 pub async fn open_row(
     pool: &PgPool,
     circle_id: i64,
-    period: &str,
+    period: Period,
     opened_at: DateTime<Utc>,
     closes_at: DateTime<Utc>,
 ) -> sqlx::Result<(ReviewThread, bool)> {
     let row = sqlx::query!(
         r#"INSERT INTO review_threads (circle_id, period, opened_at, closes_at) VALUES ($1, $2, $3, $4)
            ON CONFLICT (circle_id, period) DO UPDATE SET circle_id = EXCLUDED.circle_id
-           RETURNING id, circle_id, period, thread_channel_id, opened_at, closes_at, closed_at,
+           RETURNING id, circle_id, period, thread_channel_id, thread_root_id, opened_at, closes_at, closed_at,
                      (xmax = 0) AS "created!""#,
         circle_id,
-        period,
+        period.key(),
         opened_at,
         closes_at,
     )
     .fetch_one(pool)
     .await?;
-    Ok((
-        ReviewThread {
-            id: row.id,
-            circle_id: row.circle_id,
-            period: row.period,
-            thread_channel_id: row.thread_channel_id,
-            opened_at: row.opened_at,
-            closes_at: row.closes_at,
-            closed_at: row.closed_at,
-        },
-        row.created,
-    ))
+    let thread = ReviewThread::try_from(RawThread {
+        id: row.id,
+        circle_id: row.circle_id,
+        period: row.period,
+        thread_channel_id: row.thread_channel_id,
+        thread_root_id: row.thread_root_id,
+        opened_at: row.opened_at,
+        closes_at: row.closes_at,
+        closed_at: row.closed_at,
+    })?;
+    Ok((thread, row.created))
 }
 
-pub async fn set_channel(pool: &PgPool, id: i64, channel_id: &str) -> sqlx::Result<()> {
+pub async fn set_thread(pool: &PgPool, id: i64, thread: &ThreadRef) -> sqlx::Result<()> {
     sqlx::query!(
-        "UPDATE review_threads SET thread_channel_id = $2 WHERE id = $1",
+        "UPDATE review_threads SET thread_channel_id = $2, thread_root_id = $3 WHERE id = $1",
         id,
-        channel_id
+        thread.channel_id,
+        thread.root_message_id,
     )
     .execute(pool)
     .await?;
@@ -63,28 +98,41 @@ pub async fn set_channel(pool: &PgPool, id: i64, channel_id: &str) -> sqlx::Resu
 pub async fn find(
     pool: &PgPool,
     circle_id: i64,
-    period: &str,
+    period: Period,
 ) -> sqlx::Result<Option<ReviewThread>> {
     sqlx::query_as!(
-        ReviewThread,
-        "SELECT id, circle_id, period, thread_channel_id, opened_at, closes_at, closed_at FROM review_threads
-         WHERE circle_id = $1 AND period = $2",
+        RawThread,
+        "SELECT id, circle_id, period, thread_channel_id, thread_root_id, opened_at, closes_at, closed_at
+         FROM review_threads WHERE circle_id = $1 AND period = $2",
         circle_id,
-        period,
+        period.key(),
     )
     .fetch_optional(pool)
-    .await
+    .await?
+    .map(ReviewThread::try_from)
+    .transpose()
 }
 
-pub async fn by_channel(pool: &PgPool, channel_id: &str) -> sqlx::Result<Option<ReviewThread>> {
+/// The review a message in `thread` belongs to, on that platform (channel ids of two platforms may look alike).
+pub async fn by_thread(
+    pool: &PgPool,
+    platform: Platform,
+    thread: &ThreadRef,
+) -> sqlx::Result<Option<ReviewThread>> {
     sqlx::query_as!(
-        ReviewThread,
-        "SELECT id, circle_id, period, thread_channel_id, opened_at, closes_at, closed_at FROM review_threads
-         WHERE thread_channel_id = $1",
-        channel_id,
+        RawThread,
+        "SELECT t.id, t.circle_id, t.period, t.thread_channel_id, t.thread_root_id, t.opened_at, t.closes_at,
+                t.closed_at
+         FROM review_threads t JOIN circles c ON c.id = t.circle_id JOIN servers s ON s.id = c.server_id
+         WHERE s.platform = $1 AND t.thread_channel_id = $2 AND t.thread_root_id IS NOT DISTINCT FROM $3",
+        platform.as_str(),
+        thread.channel_id,
+        thread.root_message_id,
     )
     .fetch_optional(pool)
-    .await
+    .await?
+    .map(ReviewThread::try_from)
+    .transpose()
 }
 
 pub async fn close(pool: &PgPool, id: i64, at: DateTime<Utc>) -> sqlx::Result<()> {
@@ -169,14 +217,14 @@ pub async fn assignments(pool: &PgPool, thread_id: i64) -> sqlx::Result<Vec<(i64
 pub async fn previous_assignments(
     pool: &PgPool,
     circle_id: i64,
-    before_period: &str,
+    before_period: Period,
 ) -> sqlx::Result<Vec<(i64, i64)>> {
     let rows = sqlx::query!(
         "SELECT a.reviewer_id, a.reviewee_id FROM review_assignments a
          WHERE a.review_thread_id = (SELECT id FROM review_threads WHERE circle_id = $1 AND period < $2
                                      ORDER BY period DESC LIMIT 1)",
         circle_id,
-        before_period,
+        before_period.key(),
     )
     .fetch_all(pool)
     .await?;
@@ -197,7 +245,7 @@ pub async fn add_feedback(
 ) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         "INSERT INTO peer_feedback (review_thread_id, author_id, subject_id, message_id, text, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (message_id) DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (review_thread_id, message_id) DO NOTHING",
         thread_id,
         author_id,
         subject_id,
@@ -231,11 +279,11 @@ pub async fn feedback_in(pool: &PgPool, thread_id: i64) -> sqlx::Result<Vec<Feed
     .await
 }
 
-/// Feedback a member wrote or received, with the review's quarter (export).
+/// Feedback a member wrote or received, with the review's quarter (export): (quarter, author, subject, text).
 pub async fn feedback_of_member(
     pool: &PgPool,
     member_id: i64,
-) -> sqlx::Result<Vec<(String, String, String, String)>> {
+) -> sqlx::Result<Vec<(Period, String, String, String)>> {
     let rows = sqlx::query!(
         r#"SELECT t.period, a.display_name AS author, s.display_name AS subject, f.text
            FROM peer_feedback f
@@ -247,8 +295,14 @@ pub async fn feedback_of_member(
     )
     .fetch_all(pool)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.period, r.author, r.subject, r.text))
-        .collect())
+    rows.into_iter()
+        .map(|r| {
+            Ok((
+                decode("review_threads.period", &r.period)?,
+                r.author,
+                r.subject,
+                r.text,
+            ))
+        })
+        .collect()
 }

@@ -3,44 +3,96 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+use crate::domain::spec::{Phase, SpecText, Visibility};
+use crate::store::decode;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SpecRow {
     pub version: i32,
-    pub vision: String,
-    pub milestones_1y: String,
-    pub milestones_3y: String,
-    pub milestones_5y: String,
-    pub skills: String,
-    pub metrics: String,
-    pub tradeoffs: String,
-    pub phase: String,
+    pub text: SpecText,
+    pub phase: Phase,
     pub phase_since: DateTime<Utc>,
-    pub visibility: String,
+    pub visibility: Visibility,
     pub created_at: DateTime<Utc>,
+}
+
+impl SpecRow {
+    /// A first spec: empty, private, in a learning phase since `now`.
+    pub fn empty(now: DateTime<Utc>) -> Self {
+        Self {
+            version: 0,
+            text: SpecText::default(),
+            phase: Phase::Learning,
+            phase_since: now,
+            visibility: Visibility::Private,
+            created_at: now,
+        }
+    }
+}
+
+struct RawSpec {
+    version: i32,
+    vision: String,
+    milestones_1y: String,
+    milestones_3y: String,
+    milestones_5y: String,
+    skills: String,
+    metrics: String,
+    tradeoffs: String,
+    phase: String,
+    phase_since: DateTime<Utc>,
+    visibility: String,
+    created_at: DateTime<Utc>,
+}
+
+impl TryFrom<RawSpec> for SpecRow {
+    type Error = sqlx::Error;
+
+    fn try_from(r: RawSpec) -> sqlx::Result<SpecRow> {
+        Ok(SpecRow {
+            version: r.version,
+            text: SpecText {
+                vision: r.vision,
+                milestones_1y: r.milestones_1y,
+                milestones_3y: r.milestones_3y,
+                milestones_5y: r.milestones_5y,
+                skills: r.skills,
+                metrics: r.metrics,
+                tradeoffs: r.tradeoffs,
+            },
+            phase: decode("spec_versions.phase", &r.phase)?,
+            phase_since: r.phase_since,
+            visibility: decode("spec_versions.visibility", &r.visibility)?,
+            created_at: r.created_at,
+        })
+    }
 }
 
 pub async fn current(pool: &PgPool, member_id: i64) -> sqlx::Result<Option<SpecRow>> {
     sqlx::query_as!(
-        SpecRow,
+        RawSpec,
         "SELECT version, vision, milestones_1y, milestones_3y, milestones_5y, skills, metrics, tradeoffs, phase,
                 phase_since, visibility, created_at
          FROM spec_versions WHERE member_id = $1 ORDER BY version DESC LIMIT 1",
         member_id,
     )
     .fetch_optional(pool)
-    .await
+    .await?
+    .map(SpecRow::try_from)
+    .transpose()
 }
 
 pub async fn history(pool: &PgPool, member_id: i64) -> sqlx::Result<Vec<SpecRow>> {
-    sqlx::query_as!(
-        SpecRow,
+    let rows = sqlx::query_as!(
+        RawSpec,
         "SELECT version, vision, milestones_1y, milestones_3y, milestones_5y, skills, metrics, tradeoffs, phase,
                 phase_since, visibility, created_at
          FROM spec_versions WHERE member_id = $1 ORDER BY version",
         member_id,
     )
     .fetch_all(pool)
-    .await
+    .await?;
+    rows.into_iter().map(SpecRow::try_from).collect()
 }
 
 /// Saves the next version. Saves of one member are serialised on the member's row, so two at once (the form
@@ -62,16 +114,16 @@ pub async fn save(
          FROM spec_versions WHERE member_id = $1
          RETURNING version",
         member_id,
-        spec.vision,
-        spec.milestones_1y,
-        spec.milestones_3y,
-        spec.milestones_5y,
-        spec.skills,
-        spec.metrics,
-        spec.tradeoffs,
-        spec.phase,
+        spec.text.vision,
+        spec.text.milestones_1y,
+        spec.text.milestones_3y,
+        spec.text.milestones_5y,
+        spec.text.skills,
+        spec.text.metrics,
+        spec.text.tradeoffs,
+        spec.phase.as_str(),
         spec.phase_since,
-        spec.visibility,
+        spec.visibility.as_str(),
         now,
     )
     .fetch_one(&mut *tx)

@@ -1,0 +1,184 @@
+//! The text form of a command, for platforms where a member types it whole (the console, Slack's slash commands):
+//! `circle create name:"PM Circle" timezone:Europe/Berlin`. Words that are not `name:value` fill the command's
+//! positional option: `/commit add publish one post`.
+
+use crate::chat::commands::invocation::{Invocation, Value};
+use crate::chat::commands::table::{self, Kind};
+use crate::chat::text::Text;
+
+/// Splits on whitespace, keeping quoted stretches together (the quotes themselves are dropped).
+fn tokens(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    let mut any = false;
+    for c in line.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                any = true;
+            }
+            c if c.is_whitespace() && !quoted => {
+                if any || !current.is_empty() {
+                    out.push(std::mem::take(&mut current));
+                }
+                any = false;
+            }
+            c => current.push(c),
+        }
+    }
+    if any || !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+fn looks_like_option(key: &str) -> bool {
+    !key.is_empty() && key.len() <= 32 && key.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+}
+
+/// Reads a command typed as text (without its slash). `normalise` turns a platform's way of writing a user or
+/// channel (Slack's `<@U123|ada>`) into its id.
+pub fn parse(line: &str, normalise: &dyn Fn(Kind, &str) -> String) -> Result<Invocation, Text> {
+    let mut words = tokens(line.trim().trim_start_matches('/')).into_iter();
+    let family = words.next().unwrap_or_default().to_ascii_lowercase();
+    let single = table::COMMANDS
+        .iter()
+        .find(|f| f.name == family)
+        .is_some_and(|f| f.is_single());
+    let leaf = if single {
+        String::new()
+    } else {
+        words.next().unwrap_or_default().to_ascii_lowercase()
+    };
+    let mut inv = Invocation {
+        family,
+        leaf,
+        options: Vec::new(),
+    };
+    let Some((_, leaf)) = table::find(&inv.family, &inv.leaf) else {
+        // Unknown commands are explained by `check`, with suggestions.
+        return Ok(inv);
+    };
+    let positional = leaf.options.iter().any(|o| o.positional);
+    let mut loose: Vec<String> = Vec::new();
+    for word in words {
+        let Some((key, value)) = word.split_once(':') else {
+            loose.push(word);
+            continue;
+        };
+        let key = key.to_ascii_lowercase();
+        match leaf.option(&key) {
+            Some(opt) => {
+                let value = match opt.kind {
+                    Kind::User | Kind::Channel => normalise(opt.kind, value),
+                    _ => value.to_owned(),
+                };
+                inv.options.push((opt.name.to_owned(), Value::Text(value)));
+            }
+            // Something that looks like an option but is none (a typo): let `check` name the nearest. Words of a
+            // positional option ("https://…", "note: this") stay words unless they are that close to an option.
+            None if looks_like_option(&key)
+                && (!positional
+                    || leaf
+                        .options
+                        .iter()
+                        .any(|o| strsim::jaro_winkler(&key, o.name) > 0.85)) =>
+            {
+                inv.options.push((key, Value::Text(value.to_owned())));
+            }
+            None => loose.push(word),
+        }
+    }
+    if !loose.is_empty() {
+        let Some(opt) = leaf.options.iter().find(|o| o.positional) else {
+            let path = table::path(
+                table::COMMANDS
+                    .iter()
+                    .find(|f| f.name == inv.family)
+                    .unwrap_or(&table::COMMANDS[0]),
+                leaf,
+            );
+            return Err(Text::plain(if leaf.options.is_empty() {
+                format!("/{path} takes nothing after it.")
+            } else {
+                format!(
+                    "/{path} takes its options as name:value ({}).",
+                    leaf.options
+                        .iter()
+                        .map(|o| format!("{}:…", o.name))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                )
+            }));
+        };
+        if inv.options.iter().any(|(n, _)| n == opt.name) {
+            return Err(Text::plain(format!(
+                "The {} option is given twice (once as {}:…, once as plain words).",
+                opt.name, opt.name
+            )));
+        }
+        let joined = loose.join(" ");
+        let value = match opt.kind {
+            Kind::User | Kind::Channel => normalise(opt.kind, &joined),
+            _ => joined,
+        };
+        inv.options.push((opt.name.to_owned(), Value::Text(value)));
+    }
+    Ok(inv)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn same(_: Kind, s: &str) -> String {
+        s.to_owned()
+    }
+
+    #[test]
+    fn options_positional_words_and_quotes() {
+        let inv = parse(
+            "circle create name:\"PM Circle\" timezone:Europe/Berlin",
+            &same,
+        )
+        .unwrap_or_default();
+        assert_eq!(
+            (inv.family.as_str(), inv.leaf.as_str()),
+            ("circle", "create")
+        );
+        assert_eq!(
+            inv.options,
+            vec![
+                ("name".to_owned(), Value::Text("PM Circle".to_owned())),
+                (
+                    "timezone".to_owned(),
+                    Value::Text("Europe/Berlin".to_owned())
+                )
+            ]
+        );
+        let inv = parse("/commit add publish one post cadence:weekly", &same).unwrap_or_default();
+        assert_eq!(
+            inv.options,
+            vec![
+                ("cadence".to_owned(), Value::Text("weekly".to_owned())),
+                (
+                    "title".to_owned(),
+                    Value::Text("publish one post".to_owned())
+                )
+            ]
+        );
+        // A link is words, not an option called "https".
+        let inv = parse("win add I shipped https://example.com/x", &same).unwrap_or_default();
+        assert_eq!(
+            inv.options,
+            vec![(
+                "text".to_owned(),
+                Value::Text("I shipped https://example.com/x".to_owned())
+            )]
+        );
+        let help = parse("help", &same).unwrap_or_default();
+        assert_eq!((help.family.as_str(), help.leaf.as_str()), ("help", ""));
+        assert!(parse("commit list extra words", &same).is_err());
+    }
+}

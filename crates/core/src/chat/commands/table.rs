@@ -1,0 +1,488 @@
+//! Every command and option, declared once. Discord registers and dispatches from this table, the console and
+//! Slack read their text commands with its grammar, `/help` and the Slack manifest are written from it.
+
+/// What an option holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Text,
+    Integer,
+    Boolean,
+    /// A member of the server, by platform user id.
+    User,
+    /// A text channel of the server, by platform channel id.
+    Channel,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Opt {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub kind: Kind,
+    pub required: bool,
+    /// The only values accepted, when the option is a choice.
+    pub choices: &'static [&'static str],
+    pub min: Option<i64>,
+    pub max: Option<i64>,
+    pub max_len: Option<u16>,
+    /// Offer IANA zone names as the member types.
+    pub zones: bool,
+    /// In text commands, words that are not `name:value` fill this option.
+    pub positional: bool,
+}
+
+impl Opt {
+    const fn new(name: &'static str, description: &'static str, kind: Kind) -> Self {
+        Self {
+            name,
+            description,
+            kind,
+            required: false,
+            choices: &[],
+            min: None,
+            max: None,
+            max_len: None,
+            zones: false,
+            positional: false,
+        }
+    }
+
+    pub const fn text(name: &'static str, description: &'static str) -> Self {
+        Self::new(name, description, Kind::Text)
+    }
+
+    pub const fn integer(name: &'static str, description: &'static str) -> Self {
+        Self::new(name, description, Kind::Integer)
+    }
+
+    pub const fn boolean(name: &'static str, description: &'static str) -> Self {
+        Self::new(name, description, Kind::Boolean)
+    }
+
+    pub const fn user(name: &'static str, description: &'static str) -> Self {
+        Self::new(name, description, Kind::User)
+    }
+
+    pub const fn channel(name: &'static str, description: &'static str) -> Self {
+        Self::new(name, description, Kind::Channel)
+    }
+
+    pub const fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+
+    pub const fn choices(mut self, choices: &'static [&'static str]) -> Self {
+        self.choices = choices;
+        self
+    }
+
+    pub const fn range(mut self, min: i64, max: i64) -> Self {
+        self.min = Some(min);
+        self.max = Some(max);
+        self
+    }
+
+    pub const fn max_len(mut self, n: u16) -> Self {
+        self.max_len = Some(n);
+        self
+    }
+
+    pub const fn zones(mut self) -> Self {
+        self.zones = true;
+        self
+    }
+
+    pub const fn positional(mut self) -> Self {
+        self.positional = true;
+        self
+    }
+}
+
+/// One command a member types: a family's subcommand (`circle create`), or a family on its own (`help`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Leaf {
+    /// Empty for a family that is a command by itself.
+    pub name: &'static str,
+    pub description: &'static str,
+    pub options: &'static [Opt],
+    /// Usable in a DM with the bot (no server needed).
+    pub in_dm: bool,
+    /// May take longer than a platform's answer window: adapters acknowledge first.
+    pub slow: bool,
+}
+
+impl Leaf {
+    const fn new(name: &'static str, description: &'static str, options: &'static [Opt]) -> Self {
+        Self {
+            name,
+            description,
+            options,
+            in_dm: false,
+            slow: false,
+        }
+    }
+
+    const fn in_dm(mut self) -> Self {
+        self.in_dm = true;
+        self
+    }
+
+    const fn slow(mut self) -> Self {
+        self.slow = true;
+        self
+    }
+
+    pub fn option(&self, name: &str) -> Option<&'static Opt> {
+        self.options.iter().find(|o| o.name == name)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Family {
+    pub name: &'static str,
+    pub description: &'static str,
+    /// The heading in `/help`.
+    pub title: &'static str,
+    /// Whether Slack may register it under its own name: Slack reserves some (`/me`, `/help`), which are then
+    /// reached through the umbrella command (`/careercircle me timezone ...`).
+    pub own_slack_command: bool,
+    pub leaves: &'static [Leaf],
+}
+
+impl Family {
+    pub fn leaf(&self, name: &str) -> Option<&'static Leaf> {
+        self.leaves.iter().find(|l| l.name == name)
+    }
+
+    /// A family that is a command by itself (`help`), with no subcommands.
+    pub fn is_single(&self) -> bool {
+        matches!(self.leaves, [only] if only.name.is_empty())
+    }
+}
+
+/// The Slack command that reaches every family: `/careercircle circle create ...`.
+pub const UMBRELLA: &str = "careercircle";
+
+const CIRCLE: Opt = Opt::text("circle", "Which circle (needed when you are in several)");
+const QUARTER: Opt = Opt::text("quarter", "Quarter, e.g. Q1 2027");
+const MEMBER: Opt = Opt::user("member", "A member of your circle");
+const UNTIL: Opt = Opt::text("until", "A date, YYYY-MM-DD");
+
+pub static COMMANDS: &[Family] = &[
+    Family {
+        name: "help",
+        description: "What career-circle does and how to use it.",
+        title: "Help",
+        own_slack_command: false,
+        leaves: &[Leaf::new("", "What career-circle does and how to use it.", &[]).in_dm()],
+    },
+    Family {
+        name: "circle",
+        description: "Career circles: create, join, leave, list, members, settings, pause.",
+        title: "Circles",
+        own_slack_command: true,
+        leaves: &[
+            Leaf::new(
+                "create",
+                "Start a circle; you become its organiser.",
+                &[
+                    Opt::text("name", "The circle's name")
+                        .required()
+                        .max_len(100)
+                        .positional(),
+                    Opt::channel(
+                        "channel",
+                        "Home channel for review threads (default: this one)",
+                    ),
+                    Opt::text("timezone", "The circle's time zone, e.g. Europe/London").zones(),
+                ],
+            ),
+            Leaf::new(
+                "join",
+                "Join a circle.",
+                &[Opt::text("name", "The circle's name")
+                    .required()
+                    .max_len(100)
+                    .positional()],
+            ),
+            Leaf::new("leave", "Leave a circle.", &[CIRCLE.positional()]),
+            Leaf::new("list", "The circles in this server.", &[]),
+            Leaf::new(
+                "members",
+                "Members, their open commitments and last check-in.",
+                &[CIRCLE.positional()],
+            ),
+            Leaf::new(
+                "settings",
+                "Organisers: home channel, zone, schedules (cron or plain words), review window.",
+                &[
+                    CIRCLE,
+                    Opt::channel("channel", "Home channel for review threads"),
+                    Opt::text("timezone", "The circle's time zone").zones(),
+                    Opt::text("schedule", "Which schedule to change").choices(&[
+                        "monthly_nudge",
+                        "nudge_reminder",
+                        "checkin_prompt",
+                        "deep_dive",
+                    ]),
+                    Opt::text(
+                        "when",
+                        "When: 5-field cron (\"0 9 1 * *\") or words (\"monthly on day 1 at 09:00\")",
+                    )
+                    .max_len(100),
+                    Opt::integer("review_days", "Days the review thread stays open").range(1, 90),
+                ],
+            ),
+            Leaf::new(
+                "pause",
+                "Organisers: pause prompts for a holiday (until a date), or resume.",
+                &[
+                    Opt::text("until", "Pause until this date (YYYY-MM-DD); empty: until resumed")
+                        .positional(),
+                    Opt::boolean("resume", "Resume now"),
+                    CIRCLE,
+                ],
+            ),
+        ],
+    },
+    Family {
+        name: "spec",
+        description: "Your career spec: edit, show, history, diff, phase, visibility.",
+        title: "Career spec",
+        own_slack_command: true,
+        leaves: &[
+            Leaf::new(
+                "edit",
+                "Edit your spec in a form (vision, milestones, skills, metrics, trade-offs).",
+                &[],
+            ),
+            Leaf::new(
+                "show",
+                "Show your spec, or a circle-mate's if they share it.",
+                &[MEMBER.positional()],
+            ),
+            Leaf::new("history", "Earlier versions of your spec, with dates.", &[]),
+            Leaf::new(
+                "diff",
+                "What changed between two versions.",
+                &[
+                    Opt::integer("from", "From version").range(1, 100_000),
+                    Opt::integer("to", "To version").range(1, 100_000),
+                ],
+            ),
+            Leaf::new(
+                "phase",
+                "Record your phase: learning or impact.",
+                &[Opt::text("phase", "learning or impact")
+                    .required()
+                    .choices(&["learning", "impact"])
+                    .positional()],
+            ),
+            Leaf::new(
+                "visibility",
+                "Who can see your spec: private or circle.",
+                &[Opt::text("visibility", "private or circle")
+                    .required()
+                    .choices(&["private", "circle"])
+                    .positional()],
+            ),
+        ],
+    },
+    Family {
+        name: "commit",
+        description: "Commitments: add, list, done, drop.",
+        title: "Commitments",
+        own_slack_command: true,
+        leaves: &[
+            Leaf::new(
+                "add",
+                "Make a commitment, e.g. \"publish one post\" monthly.",
+                &[
+                    Opt::text("title", "What you commit to")
+                        .required()
+                        .max_len(200)
+                        .positional(),
+                    Opt::text("cadence", "monthly (default), weekly or quarterly").choices(&[
+                        "monthly",
+                        "weekly",
+                        "quarterly",
+                    ]),
+                ],
+            ),
+            Leaf::new("list", "Your commitments with streaks and record.", &[]),
+            Leaf::new(
+                "done",
+                "Mark this period of a commitment done.",
+                &[
+                    Opt::text(
+                        "commitment",
+                        "Number or title (optional with one commitment)",
+                    )
+                    .positional(),
+                    Opt::text("link", "Link to what you published").max_len(500),
+                    Opt::text("note", "A note").max_len(1000),
+                ],
+            ),
+            Leaf::new(
+                "drop",
+                "Drop a commitment (its record stays).",
+                &[Opt::text("commitment", "Number or title").positional()],
+            ),
+        ],
+    },
+    Family {
+        name: "win",
+        description: "Wins: log an accomplishment, list a quarter's.",
+        title: "Wins",
+        own_slack_command: true,
+        leaves: &[
+            Leaf::new(
+                "add",
+                "Log a win: what, and why it mattered, in outcome terms.",
+                &[
+                    Opt::text("text", "What you did and what it changed")
+                        .required()
+                        .max_len(1000)
+                        .positional(),
+                    Opt::text("link", "A link").max_len(500),
+                ],
+            ),
+            Leaf::new(
+                "list",
+                "Your wins in a quarter (default: this one).",
+                &[QUARTER.positional()],
+            ),
+        ],
+    },
+    Family {
+        name: "opportunity",
+        description: "Opportunities: score an offer against your spec, list past ones.",
+        title: "Opportunities",
+        own_slack_command: true,
+        leaves: &[
+            Leaf::new(
+                "evaluate",
+                "Score an opportunity 1-5 on each criterion; must-haves come from your spec's non-negotiables.",
+                &[
+                    Opt::text("name", "The opportunity, e.g. Acme staff PM")
+                        .required()
+                        .max_len(100),
+                    Opt::integer("learning", "Learning, 1-5").required().range(1, 5),
+                    Opt::integer("impact", "Impact, 1-5").required().range(1, 5),
+                    Opt::integer("compensation", "Compensation, 1-5")
+                        .required()
+                        .range(1, 5),
+                    Opt::integer("team", "Team and manager, 1-5").required().range(1, 5),
+                    Opt::integer("alignment", "Alignment with your 5-year vision, 1-5")
+                        .required()
+                        .range(1, 5),
+                    Opt::text(
+                        "fails",
+                        "Numbers of the must-haves it fails (see /spec show), e.g. \"2\"; empty: none",
+                    )
+                    .max_len(100),
+                ],
+            ),
+            Leaf::new("list", "Your evaluated opportunities.", &[]),
+        ],
+    },
+    Family {
+        name: "checkin",
+        description: "Quarterly check-ins: answer here, show one, or list yours.",
+        title: "Check-ins",
+        own_slack_command: true,
+        leaves: &[
+            Leaf::new(
+                "answer",
+                "Answer this quarter's check-in here instead of by DM.",
+                &[
+                    Opt::text("answers", "On track? What went well, what didn't, what changes?")
+                        .required()
+                        .max_len(4000)
+                        .positional(),
+                    CIRCLE,
+                ],
+            ),
+            Leaf::new(
+                "show",
+                "Show a check-in: yours, or a circle-mate's if they share it.",
+                &[MEMBER.positional(), QUARTER],
+            ),
+            Leaf::new("history", "Your check-ins so far.", &[]),
+        ],
+    },
+    Family {
+        name: "review",
+        description: "Review threads: start one now (organisers), see who is still owed, read your feedback.",
+        title: "Reviews",
+        own_slack_command: true,
+        leaves: &[
+            Leaf::new(
+                "start",
+                "Organisers: open this quarter's review thread now.",
+                &[CIRCLE.positional()],
+            ),
+            Leaf::new(
+                "status",
+                "Who still owes feedback in the open review.",
+                &[CIRCLE.positional()],
+            ),
+            Leaf::new(
+                "feedback",
+                "The feedback you received in a review.",
+                &[QUARTER.positional(), CIRCLE],
+            ),
+        ],
+    },
+    Family {
+        name: "me",
+        description: "You: time zone, vacation, export and delete your data.",
+        title: "You",
+        own_slack_command: false,
+        leaves: &[
+            Leaf::new(
+                "timezone",
+                "Your time zone, so prompts arrive at 09:00 your time.",
+                &[Opt::text("zone", "IANA zone, e.g. America/New_York")
+                    .required()
+                    .zones()
+                    .positional()],
+            ),
+            Leaf::new(
+                "vacation",
+                "Pause your prompts until a date (YYYY-MM-DD); empty to come back.",
+                &[UNTIL.positional()],
+            ),
+            Leaf::new(
+                "export",
+                "Everything stored about you, as JSON and Markdown files.",
+                &[],
+            )
+            .slow(),
+            Leaf::new("delete", "Delete all your data (asks first).", &[]),
+        ],
+    },
+];
+
+/// The family and leaf of `family leaf`, or of a single-command family.
+pub fn find(family: &str, leaf: &str) -> Option<(&'static Family, &'static Leaf)> {
+    let f = COMMANDS.iter().find(|f| f.name == family)?;
+    let l = f.leaf(leaf)?;
+    Some((f, l))
+}
+
+/// Every command there is, as (family, leaf).
+pub fn all() -> impl Iterator<Item = (&'static Family, &'static Leaf)> {
+    COMMANDS
+        .iter()
+        .flat_map(|f| f.leaves.iter().map(move |l| (f, l)))
+}
+
+/// The command as members type it, without the slash: "circle create", "help".
+pub fn path(family: &Family, leaf: &Leaf) -> String {
+    if leaf.name.is_empty() {
+        family.name.to_owned()
+    } else {
+        format!("{} {}", family.name, leaf.name)
+    }
+}

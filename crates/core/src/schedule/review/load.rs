@@ -1,0 +1,166 @@
+//! The facts a review thread's messages are worded from.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+
+use crate::domain::commitment::{PeriodState, combine, tally};
+use crate::domain::period::{Cadence, Period, local_date};
+use crate::domain::recurrence::shift_local;
+use crate::domain::spec::Visibility;
+use crate::domain::zone::Zone;
+use crate::schedule::heatmap::{Cell, HeatmapRow};
+use crate::schedule::review::words::{MemberPost, Person, Tally};
+use crate::store::circles::CircleMember;
+use crate::store::commitments::{self, marks_of};
+use crate::store::{checkins, specs, wins};
+
+pub fn person(m: &CircleMember) -> Person {
+    Person {
+        member_id: m.member_id,
+        user_id: m.platform_user_id.clone(),
+        name: m.display_name.clone(),
+    }
+}
+
+pub fn name_of(members: &[CircleMember], id: i64) -> String {
+    members
+        .iter()
+        .find(|m| m.member_id == id)
+        .map(|m| m.display_name.clone())
+        .unwrap_or_else(|| "a former member".to_owned())
+}
+
+pub fn person_of(members: &[CircleMember], id: i64) -> Option<Person> {
+    members.iter().find(|m| m.member_id == id).map(person)
+}
+
+/// The months of a quarter.
+pub fn months(quarter: Period) -> Vec<Period> {
+    let mut month = Period::containing_month(quarter.start_date());
+    let end = Period::containing_month(quarter.next().start_date());
+    let mut out = Vec::new();
+    while month < end {
+        out.push(month);
+        month = month.next();
+    }
+    out
+}
+
+/// The instants where a period starts and ends on a zone's wall clock.
+pub fn bounds(period: Period, zone: Zone) -> (DateTime<Utc>, DateTime<Utc>) {
+    let midnight = |p: Period| {
+        shift_local(
+            p.start_date().and_hms_opt(0, 0, 0).unwrap_or_default(),
+            0,
+            zone,
+        )
+    };
+    (midnight(period), midnight(period.next()))
+}
+
+pub async fn member_post(
+    pool: &PgPool,
+    now: DateTime<Utc>,
+    circle_id: i64,
+    m: &CircleMember,
+    quarter: Period,
+    readers: Vec<String>,
+) -> anyhow::Result<MemberPost> {
+    let shared = specs::current(pool, m.member_id)
+        .await?
+        .is_some_and(|s| s.visibility == Visibility::Circle);
+    // The check-in at the start of a quarter looks back on the one that ended: so do its record and wins.
+    let reviewed = quarter.prev();
+    let mut post = MemberPost {
+        name: m.display_name.clone(),
+        readers,
+        shared,
+        checkin: None,
+        reviewed,
+        commitments: Vec::new(),
+        wins: Vec::new(),
+    };
+    if !shared {
+        return Ok(post);
+    }
+    post.checkin = checkins::find(pool, m.member_id, circle_id, quarter)
+        .await?
+        .map(|c| c.answers);
+    let current = Period::containing_month(local_date(now, m.zone));
+    let open = commitments::open_of_member(pool, m.member_id).await?;
+    let marks = commitments::periods_of_member(pool, m.member_id).await?;
+    let quarter_months = months(reviewed);
+    for c in open.iter().filter(|c| c.cadence == Cadence::Monthly) {
+        let first = c.first_period();
+        // Only commitments that were live in the quarter under review have a record in it.
+        if quarter_months.last().is_none_or(|last| first > *last) {
+            continue;
+        }
+        let (kept, owed, skipped) = tally(
+            quarter_months.iter().copied(),
+            first,
+            current,
+            &marks_of(&marks, c.id),
+        );
+        post.commitments.push(Tally {
+            title: c.title.clone(),
+            kept,
+            owed,
+            skipped,
+            new_in: quarter_months.contains(&first).then_some(first),
+        });
+    }
+    let (from, to) = bounds(reviewed, m.zone);
+    post.wins = wins::between(pool, m.member_id, from, to)
+        .await?
+        .into_iter()
+        .map(|w| w.text)
+        .collect();
+    Ok(post)
+}
+
+/// One row per member, one cell per month of the quarter, and the circle's kept / due totals.
+pub async fn heatmap_rows(
+    pool: &PgPool,
+    members: &[CircleMember],
+    quarter: Period,
+    now: DateTime<Utc>,
+) -> anyhow::Result<(Vec<HeatmapRow>, u32, u32)> {
+    let (mut kept, mut due) = (0, 0);
+    let mut rows = Vec::new();
+    for m in members {
+        let current = Period::containing_month(local_date(now, m.zone));
+        let open: Vec<_> = commitments::open_of_member(pool, m.member_id)
+            .await?
+            .into_iter()
+            .filter(|c| c.cadence == Cadence::Monthly)
+            .collect();
+        let marks = commitments::periods_of_member(pool, m.member_id).await?;
+        let cells = months(quarter)
+            .into_iter()
+            .map(|month| {
+                let state = combine(open.iter().map(|c| {
+                    PeriodState::of(month, c.first_period(), current, &marks_of(&marks, c.id))
+                }));
+                match state {
+                    PeriodState::Kept => {
+                        kept += 1;
+                        due += 1;
+                        Cell::Kept
+                    }
+                    PeriodState::Missed => {
+                        due += 1;
+                        Cell::Missed
+                    }
+                    PeriodState::Skipped => Cell::Skipped,
+                    PeriodState::NotOwed | PeriodState::Open | PeriodState::Future => Cell::NotDue,
+                }
+            })
+            .collect();
+        rows.push(HeatmapRow {
+            name: m.display_name.clone(),
+            cells,
+        });
+    }
+    Ok((rows, kept, due))
+}
