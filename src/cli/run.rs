@@ -50,12 +50,20 @@ pub async fn main() -> u8 {
     {
         Ok(()) => 0,
         Err(e) => {
+            if let Some(refused) = e.downcast_ref::<discord::Refused>() {
+                // A supervisor restarting us would only be refused again: say what to fix and stop for good.
+                eprintln!("error: {refused}");
+                return EX_CONFIG;
+            }
             tracing::error!(error = ?e, "career-circle stopped on an error");
             eprintln!("error: {e:#}");
             1
         }
     }
 }
+
+/// sysexits.h's EX_CONFIG: the bot cannot run as configured (its token or intents were refused).
+pub const EX_CONFIG: u8 = 78;
 
 /// A watch that turns true on SIGTERM or SIGINT.
 fn shutdown_on_signal() -> watch::Receiver<bool> {
@@ -115,10 +123,25 @@ pub async fn serve(
         anyhow::bail!("the database schema is not up to date; run `career-circle migrate` first");
     }
     let app = App::new(pool.clone(), clock.clone(), settings.schedule.clone());
-    let chat: Arc<dyn ChatPort> = Arc::new(discord::chat_port::DiscordChat::new(
-        Arc::new(connection.http()?),
-        connection.request_timeout,
-    )?);
+    // One pace and one memory of DM channels for every instance on this database.
+    let discord_chat = Arc::new(
+        discord::chat_port::DiscordChat::new(
+            Arc::new(connection.http()?),
+            connection.request_timeout,
+        )?
+        .shared(
+            Arc::new(store::pacing::SharedPacer::new(pool.clone())),
+            discord::chat_port::Rates {
+                global_per_second: f64::from(settings.worker.global_rate),
+                channel_per_second: f64::from(settings.worker.channel_rate),
+            },
+            Arc::new(store::dm_channels::StoredDmChannels::new(
+                pool.clone(),
+                career_circle_core::chat::Platform::Discord,
+            )),
+        ),
+    );
+    let chat: Arc<dyn ChatPort> = discord_chat.clone();
     let gateway = settings.discord.gateway;
     let gateway_connected = Arc::new(AtomicBool::new(false));
     let metrics = ops::metrics_handle()?;
@@ -169,7 +192,13 @@ pub async fn serve(
     if gateway {
         tasks.spawn(named(
             "discord gateway",
-            discord::run(connection, app, gateway_connected, stop_rx.clone()),
+            discord::run(
+                connection,
+                app,
+                discord_chat,
+                gateway_connected,
+                stop_rx.clone(),
+            ),
         ));
     } else {
         tracing::info!("discord.gateway = false: this instance plans and delivers only");

@@ -40,7 +40,7 @@ fn text_with_buttons(text: &str, ids: &[&str]) -> ChatMessage {
                 style: ButtonStyle::Primary,
             })
             .collect(),
-        attachments: Vec::new(),
+        ..ChatMessage::default()
     }
 }
 
@@ -369,9 +369,10 @@ async fn faults_map_to_chat_errors() {
         },
         1,
     );
+    // A bot-wide 429 is told apart from one route's: it holds everything, the other only its target.
     assert_eq!(
         chat.send(&to, &message, None).await,
-        Err(ChatError::RateLimited {
+        Err(ChatError::GloballyRateLimited {
             retry_after: Duration::from_millis(500)
         })
     );

@@ -11,6 +11,7 @@ mod command_table;
 mod demo;
 mod discord_e2e;
 mod fuzz_inputs;
+mod good_citizen;
 mod loopback_discord;
 mod ops;
 mod pg_restart;

@@ -54,7 +54,7 @@ async fn a_worker_killed_between_send_and_record_posts_nothing_twice(pool: PgPoo
     let claimed = deliveries::claim(&w.pool, "dead-worker", now, now + Duration::minutes(2), 10)
         .await
         .unwrap();
-    let d = &claimed[0];
+    let d = claimed[0].as_ref().unwrap();
     // The dying worker got its message out with the delivery's nonce, then crashed before recording it.
     let to = Destination::Dm {
         user_id: actors[0].user_id.clone(),
@@ -125,10 +125,8 @@ async fn rate_limits_wait_without_using_attempts_and_server_errors_back_off(pool
     );
     let worker = w.worker(chat.clone());
     let o = worker.run_once().await.unwrap();
-    assert_eq!(
-        (o.retried, o.pause),
-        (1, Some(std::time::Duration::from_millis(1500)))
-    );
+    // A 429 on one DM waits for that DM only: the worker does not pause the others.
+    assert_eq!((o.retried, o.pause), (1, None));
     let row = w.deliveries().await.remove(0);
     assert_eq!(
         (row.status.as_str(), row.attempts),

@@ -147,8 +147,13 @@ async fn measure(
         dev_guild_id: standin::GUILD_ID.parse().ok(),
         request_timeout: Duration::from_secs(10),
     };
+    let chat = Arc::new(discord::chat_port::DiscordChat::new(
+        Arc::new(connection.http()?),
+        connection.request_timeout,
+    )?);
     let framework = discord::Handler::new(
         app,
+        chat,
         Arc::new(AtomicBool::new(false)),
         CommandScope::Guild,
         connection.dev_guild_id,

@@ -241,6 +241,7 @@ impl Demo {
                     text: reply.text.clone(),
                     buttons: reply.buttons.clone(),
                     attachments: reply.files.clone(),
+                    reply_to: None,
                 },
             );
         }

@@ -129,6 +129,8 @@ pub struct WorkerSettings {
     pub backoff_base: Duration,
     pub backoff_max: Duration,
     pub request_timeout: Duration,
+    /// While the platform refuses the bot (a rejected token), how often the worker tries again.
+    pub broken_probe: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -207,6 +209,7 @@ struct RawWorker {
     backoff_base: String,
     backoff_max: String,
     request_timeout: String,
+    broken_probe: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -445,6 +448,7 @@ impl Settings {
             backoff_base: positive("worker.backoff_base", &w.backoff_base)?,
             backoff_max: positive("worker.backoff_max", &w.backoff_max)?,
             request_timeout: positive("worker.request_timeout", &w.request_timeout)?,
+            broken_probe: positive("worker.broken_probe", &w.broken_probe)?,
         };
         if worker.backoff_max < worker.backoff_base {
             return Err(SettingsError::new(

@@ -5,12 +5,12 @@ use std::sync::atomic::Ordering;
 
 use serenity::all::{
     ActionRowComponent, CommandInteraction, ConnectionStage, Context, CreateAutocompleteResponse,
-    CreateInteractionResponse, CreateInteractionResponseMessage, CreateMessage, FullEvent, GuildId,
-    Interaction, Message,
+    CreateInteractionResponse, CreateInteractionResponseMessage, FullEvent, GuildId, Interaction,
+    Message,
 };
 
 use career_circle_core::app::Reply;
-use career_circle_core::chat::ThreadRef;
+use career_circle_core::chat::{ChatMessage, ChatPort, Destination, ThreadRef};
 use career_circle_core::settings::CommandScope;
 
 use crate::commands::{actor_of, autocomplete, invocation, leaf_of, registration};
@@ -29,9 +29,7 @@ pub async fn handle(ctx: &Context, data: &Data, event: &FullEvent) -> anyhow::Re
             data.gateway_connected
                 .store(event.new == ConnectionStage::Connected, Ordering::Relaxed);
         }
-        FullEvent::Message { new_message: msg } if !msg.author.bot => {
-            message(ctx, data, msg).await?
-        }
+        FullEvent::Message { new_message: msg } if !msg.author.bot => message(data, msg).await?,
         FullEvent::InteractionCreate { interaction } => interact(ctx, data, interaction).await?,
         _ => {}
     }
@@ -55,7 +53,7 @@ async fn register(ctx: &Context, data: &Data) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn message(ctx: &Context, data: &Data, msg: &Message) -> anyhow::Result<()> {
+async fn message(data: &Data, msg: &Message) -> anyhow::Result<()> {
     let reply_to = msg.referenced_message.as_ref().map(|m| m.id.to_string());
     if msg.guild_id.is_none() {
         let actor = actor_of(&msg.author, None, Some(msg.channel_id));
@@ -64,11 +62,23 @@ async fn message(ctx: &Context, data: &Data, msg: &Message) -> anyhow::Result<()
             .dm_message(&actor, &msg.content, reply_to.as_deref())
             .await
             .unwrap_or_else(|e| Reply::private(e.to_user_text()));
-        let out = CreateMessage::new()
-            .content(render::content(&reply.text))
-            .allowed_mentions(render::allowed_mentions(&reply.text))
-            .reference_message(msg);
-        msg.channel_id.send_message(&ctx.http, out).await?;
+        let out = ChatMessage {
+            text: career_circle_core::chat::fit::shorten(reply.text, &crate::CAPABILITIES, None),
+            buttons: reply.buttons,
+            reply_to: Some(msg.id.to_string()),
+            ..ChatMessage::default()
+        };
+        // Keyed by the member's message: an event Discord delivers twice is answered once.
+        let key = format!("re{}", msg.id);
+        data.chat
+            .send(
+                &Destination::Channel {
+                    channel_id: msg.channel_id.to_string(),
+                },
+                &out,
+                Some(&key),
+            )
+            .await?;
         return Ok(());
     }
     // Only messages in an open review thread matter: they become peer feedback.

@@ -4,6 +4,7 @@
 pub mod chat_port;
 pub mod commands;
 pub mod events;
+pub mod faults;
 pub mod render;
 
 use std::sync::Arc;
@@ -23,6 +24,8 @@ pub use render::CAPABILITIES;
 /// What every event handler gets.
 pub struct Data {
     pub app: App,
+    /// Replies to DMs go through the paced port like every other message.
+    pub chat: Arc<chat_port::DiscordChat>,
     pub gateway_connected: Arc<AtomicBool>,
     pub register: CommandScope,
     pub dev_guild_id: Option<u64>,
@@ -38,6 +41,7 @@ pub struct Handler {
 impl Handler {
     pub fn new(
         app: App,
+        chat: Arc<chat_port::DiscordChat>,
         gateway_connected: Arc<AtomicBool>,
         register: CommandScope,
         dev_guild_id: Option<u64>,
@@ -45,6 +49,7 @@ impl Handler {
         Self {
             data: Data {
                 app: app.with_platform(&CAPABILITIES),
+                chat,
                 gateway_connected,
                 register,
                 dev_guild_id,
@@ -99,15 +104,38 @@ pub fn intents() -> GatewayIntents {
 }
 
 /// Connects to the gateway and serves until `shutdown` turns true.
+/// Discord refused the bot's connection for a reason only an operator can fix: `run` stops (exit code 78) with the
+/// fix instead of reconnecting in a loop.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("Discord refused the gateway connection ({reason}): {fix}")]
+pub struct Refused {
+    pub reason: String,
+    pub fix: String,
+}
+
 pub async fn run(
     connection: Connection,
     app: App,
+    chat: Arc<chat_port::DiscordChat>,
     gateway_connected: Arc<AtomicBool>,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let http = connection.http()?;
+    // A rejected token is found before connecting: serenity would otherwise fall back to Discord's default
+    // gateway address and retry for ever.
+    if let Err(serenity::Error::Http(e)) = http.get_current_user().await
+        && e.status_code() == Some(reqwest::StatusCode::UNAUTHORIZED)
+    {
+        tracing::error!(fix = faults::FIX_TOKEN, "Discord rejected the bot's token");
+        return Err(Refused {
+            reason: "401 Unauthorized".to_owned(),
+            fix: faults::FIX_TOKEN.to_owned(),
+        }
+        .into());
+    }
     let framework = Handler::new(
         app,
+        chat,
         gateway_connected.clone(),
         connection.register,
         connection.dev_guild_id,
@@ -126,8 +154,36 @@ pub async fn run(
         }
         shard_manager.shutdown_all().await;
     });
-    let result = client.start().await.context("Discord gateway");
+    let result = client.start().await;
     gateway_connected.store(false, Ordering::Relaxed);
     stopper.abort();
-    result
+    match result {
+        Ok(()) => Ok(()),
+        Err(serenity::Error::Gateway(e)) if refused(&e).is_some() => {
+            let fix = refused(&e).unwrap_or_default();
+            tracing::error!(error = %e, fix, "Discord refused the gateway connection");
+            Err(Refused {
+                reason: e.to_string(),
+                fix: fix.to_owned(),
+            }
+            .into())
+        }
+        Err(e) => Err(anyhow::Error::new(e).context("Discord gateway")),
+    }
+}
+
+/// What to do about a gateway refusal that reconnecting cannot fix.
+fn refused(e: &serenity::gateway::GatewayError) -> Option<&'static str> {
+    use serenity::gateway::GatewayError as G;
+    match e {
+        G::InvalidAuthentication => Some(faults::FIX_TOKEN),
+        G::DisallowedGatewayIntents => Some(
+            "enable the Message Content intent (and Server Members, if asked for) in the developer portal, under \
+             Bot > Privileged Gateway Intents",
+        ),
+        G::InvalidGatewayIntents => {
+            Some("the bot asked for intents Discord does not know: report this as a bug")
+        }
+        _ => None,
+    }
 }

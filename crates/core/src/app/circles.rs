@@ -43,7 +43,35 @@ fn circle_name(name: &str) -> Result<String> {
             "A circle name can't contain control characters.",
         ));
     }
+    // A name is shown in every circle message: it must not ping anyone, nor turn text around or hide itself.
+    let lower = name.to_lowercase();
+    if lower.contains("@everyone")
+        || lower.contains("@here")
+        || ["<@", "<#", "<!"].iter().any(|m| name.contains(m))
+    {
+        return Err(Error::user(
+            "A circle name can't contain mentions (@everyone, @here, <@…>); pick plain words.",
+        ));
+    }
+    if name.chars().any(bidi_control) {
+        return Err(Error::user(
+            "A circle name can't contain characters that reverse or reorder text.",
+        ));
+    }
+    if name.chars().all(|c| c.is_whitespace() || invisible(c)) {
+        return Err(Error::user("A circle name needs visible characters."));
+    }
     Ok(name.to_owned())
+}
+
+/// Unicode's explicit direction controls (embeddings, overrides, isolates, marks).
+fn bidi_control(c: char) -> bool {
+    matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{061C}')
+}
+
+/// Characters that take up no space when shown.
+fn invisible(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}' | '\u{180E}')
 }
 
 fn zone(text: &str) -> Result<Zone> {

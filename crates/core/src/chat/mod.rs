@@ -5,6 +5,7 @@
 pub mod capabilities;
 pub mod commands;
 pub mod fit;
+pub mod pacing;
 pub mod text;
 
 use std::time::Duration;
@@ -71,6 +72,8 @@ pub struct ChatMessage {
     pub text: Text,
     pub buttons: Vec<Button>,
     pub attachments: Vec<Attachment>,
+    /// The message this one answers (a DM reply to the member's message), by platform id.
+    pub reply_to: Option<String>,
 }
 
 impl ChatMessage {
@@ -89,12 +92,16 @@ pub struct Posted {
     pub message_id: String,
 }
 
-/// Failures sorted by what the caller should do about them.
+/// Failures sorted by what helps: wait (rate limits), give up on this target (permanent), stop everything until an
+/// operator fixes the bot (broken), or try again later (transient).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChatError {
-    /// Slow down and try again after this long (Discord 429 `retry_after`).
+    /// Slow down on this target (channel, DM, route) and try again after this long; other targets carry on.
     #[error("rate limited; retry after {retry_after:?}")]
     RateLimited { retry_after: Duration },
+    /// The platform asks the whole bot to slow down: nothing goes out for this long.
+    #[error("rate limited bot-wide; retry after {retry_after:?}")]
+    GloballyRateLimited { retry_after: Duration },
     /// The user does not accept DMs from the bot (Discord 50007). Retrying cannot help.
     #[error("cannot send messages to this user (DMs closed)")]
     CannotDm,
@@ -104,18 +111,88 @@ pub enum ChatError {
     /// The channel, thread or user no longer exists. Retrying cannot help.
     #[error("not found: {0}")]
     NotFound(String),
+    /// The platform refused this message for good, in its own words: content blocked, a thread archived or
+    /// locked, a channel of the wrong type, no server in common, a body it cannot accept. `circle_wide` when it is
+    /// about the circle's channel rather than one member.
+    #[error("refused ({code}): {detail}")]
+    Refused {
+        code: String,
+        detail: String,
+        circle_wide: bool,
+    },
+    /// The bot itself cannot work (its token was rejected, an intent is not enabled): nothing will go through
+    /// until an operator acts, so deliveries wait without spending attempts. `fix` says what to do.
+    #[error("the bot is not working: {detail}; {fix}")]
+    Broken { detail: String, fix: String },
     /// Anything else (5xx, timeouts, connection errors): worth another try later.
     #[error("transient failure: {0}")]
     Transient(String),
 }
 
+/// What the worker does about a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultClass {
+    /// Wait and retry without spending an attempt; only this target (or, when `global`, everything).
+    RateLimited { global: bool },
+    /// Record failed at once; tell the organisers (the whole circle's problem when `circle_wide`).
+    Permanent { circle_wide: bool },
+    /// Pause all delivery without spending attempts until the bot works again.
+    Broken,
+    /// Back off and retry.
+    Transient,
+}
+
 impl ChatError {
+    pub fn class(&self) -> FaultClass {
+        match self {
+            Self::RateLimited { .. } => FaultClass::RateLimited { global: false },
+            Self::GloballyRateLimited { .. } => FaultClass::RateLimited { global: true },
+            Self::CannotDm | Self::NotFound(_) => FaultClass::Permanent { circle_wide: false },
+            Self::MissingPermissions => FaultClass::Permanent { circle_wide: true },
+            Self::Refused { circle_wide, .. } => FaultClass::Permanent {
+                circle_wide: *circle_wide,
+            },
+            Self::Broken { .. } => FaultClass::Broken,
+            Self::Transient(_) => FaultClass::Transient,
+        }
+    }
+
     /// Permanent errors are recorded as failed at once instead of retried.
     pub fn is_permanent(&self) -> bool {
-        matches!(
-            self,
-            Self::CannotDm | Self::MissingPermissions | Self::NotFound(_)
-        )
+        matches!(self.class(), FaultClass::Permanent { .. })
+    }
+}
+
+/// Where an adapter remembers members' DM channels (the database in production, memory in tests).
+#[async_trait]
+pub trait DmChannels: Send + Sync {
+    async fn get(&self, user_id: &str) -> anyhow::Result<Option<String>>;
+    async fn put(&self, user_id: &str, channel_id: &str) -> anyhow::Result<()>;
+    async fn forget(&self, user_id: &str) -> anyhow::Result<()>;
+}
+
+/// DM channels in this process's memory.
+#[derive(Debug, Default)]
+pub struct LocalDmChannels(std::sync::Mutex<std::collections::HashMap<String, String>>);
+
+impl LocalDmChannels {
+    fn map(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, String>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[async_trait]
+impl DmChannels for LocalDmChannels {
+    async fn get(&self, user_id: &str) -> anyhow::Result<Option<String>> {
+        Ok(self.map().get(user_id).cloned())
+    }
+    async fn put(&self, user_id: &str, channel_id: &str) -> anyhow::Result<()> {
+        self.map().insert(user_id.to_owned(), channel_id.to_owned());
+        Ok(())
+    }
+    async fn forget(&self, user_id: &str) -> anyhow::Result<()> {
+        self.map().remove(user_id);
+        Ok(())
     }
 }
 
@@ -139,4 +216,17 @@ pub trait ChatPort: Send + Sync {
     /// Closes a thread to further replies as the platform can: Discord archives it; where threads cannot be
     /// closed (Slack), the root post is edited to `note`.
     async fn close_thread(&self, thread: &ThreadRef, note: &Text) -> Result<(), ChatError>;
+
+    /// Whether `message` already arrived at `to` since `since` (an earlier try whose outcome was never known:
+    /// a timeout, a crash between sending and recording). Platforms that cannot look return None, and the
+    /// worker relies on their resend deduplication.
+    async fn find_sent(
+        &self,
+        to: &Destination,
+        message: &ChatMessage,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<Posted>, ChatError> {
+        let _ = (to, message, since);
+        Ok(None)
+    }
 }

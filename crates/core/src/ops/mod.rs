@@ -1,5 +1,7 @@
 //! The operator endpoint: `/healthz` for orchestrators and `/metrics` for Prometheus.
 
+pub mod status;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

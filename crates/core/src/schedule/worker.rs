@@ -4,24 +4,24 @@
 //! workers never hold one row), the record guarded by the claim, and the platform nonce derived from the
 //! delivery id, so a resend after a crash between send and record is dropped by the platform.
 
-use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures::StreamExt as _;
 use std::sync::Arc;
 use std::time::Duration;
 
-use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use rand::Rng as _;
 use sqlx::PgPool;
 use tokio::sync::watch;
 
 use tracing::Instrument as _;
 
-use crate::chat::{ChatError, ChatPort, Destination};
+use crate::chat::pacing::HOLD_MAX;
+use crate::chat::{ChatError, ChatPort, FaultClass};
 use crate::clock::{Clock, after};
 use crate::domain::delivery::{DeliveryKind, DeliveryStatus};
 use crate::domain::period::{Period, local_date};
+use crate::ops::status::{PauseReason, WorkerStatus};
 use crate::schedule::render::{Rendered, render};
 use crate::schedule::review::{self, Step, StepError};
 use crate::settings::WorkerSettings;
@@ -46,8 +46,9 @@ pub struct Worker {
     clock: Arc<dyn Clock>,
     settings: WorkerSettings,
     id: String,
-    global: DefaultDirectRateLimiter,
-    per_channel: DefaultKeyedRateLimiter<Destination>,
+    status: WorkerStatus,
+    /// Why the platform refuses the bot, while it does.
+    broken: std::sync::Mutex<Option<String>>,
 }
 
 impl Worker {
@@ -62,21 +63,24 @@ impl Worker {
             hostname(),
             &uuid::Uuid::new_v4().simple().to_string()[..8]
         );
-        let global = RateLimiter::direct(Quota::per_second(nonzero(settings.global_rate)));
-        let per_channel = RateLimiter::keyed(Quota::per_second(nonzero(settings.channel_rate)));
         Self {
             pool,
             chat,
             clock,
             settings,
             id,
-            global,
-            per_channel,
+            status: WorkerStatus::default(),
+            broken: std::sync::Mutex::new(None),
         }
     }
 
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// What the worker reports about its pauses, for the operator endpoint.
+    pub fn status(&self) -> WorkerStatus {
+        self.status.clone()
     }
 
     /// Claims one batch and works through it. Tests and `simulate` call this directly to drain the outbox
@@ -88,7 +92,7 @@ impl Worker {
     async fn run_batch(&self, shutdown: Option<&watch::Receiver<bool>>) -> anyhow::Result<Outcome> {
         let now = self.clock.now();
         let lease_until = after(now, self.settings.lease);
-        let batch = outbox::claim(
+        let claimed = outbox::claim(
             &self.pool,
             &self.id,
             now,
@@ -97,9 +101,27 @@ impl Worker {
         )
         .await?;
         let mut outcome = Outcome {
-            claimed: batch.len(),
+            claimed: claimed.len(),
             ..Outcome::default()
         };
+        let mut batch = Vec::with_capacity(claimed.len());
+        for row in claimed {
+            match row {
+                Ok(d) => batch.push(d),
+                Err(bad) => {
+                    tracing::error!(delivery = bad.id, reason = %bad.reason, "an unreadable delivery is recorded failed");
+                    outbox::mark_final(
+                        &self.pool,
+                        bad.id,
+                        &self.id,
+                        DeliveryStatus::Failed,
+                        &format!("unreadable: {}", bad.reason),
+                    )
+                    .await?;
+                    outcome.failed += 1;
+                }
+            }
+        }
         if let Some(oldest) = batch.iter().map(|d| d.due_at).min() {
             metrics::gauge!("career_circle_claim_lag_seconds")
                 .set((now - oldest).num_milliseconds() as f64 / 1000.0);
@@ -171,17 +193,33 @@ impl Worker {
             }
             Rendered::Send(messages) => messages,
         };
+        // An earlier try whose outcome nobody knows may have arrived: look in the channel before sending again,
+        // since the platform's own memory of a resend (Discord's nonce) lasts only minutes.
+        let earlier = d.sending_since;
+        outbox::mark_sending(&self.pool, d.id, &self.id, now).await?;
         let mut last = None;
         for (index, (to, message)) in messages.iter().enumerate() {
-            self.global.until_ready().await;
-            self.per_channel.until_key_ready(to).await;
-            // One nonce per message of the delivery; at most 25 characters as Discord requires.
-            let nonce = if messages.len() == 1 {
+            if let Some(since) = earlier {
+                match self.chat.find_sent(to, message, since).await {
+                    Ok(Some(found)) => {
+                        tracing::info!(
+                            part = index,
+                            "an earlier try had arrived; not sending it again"
+                        );
+                        last = Some(found);
+                        continue;
+                    }
+                    Ok(None) => {}
+                    Err(error) => return self.failed_send(d, &error, outcome).await,
+                }
+            }
+            // One key per message of the delivery; at most 25 characters as Discord requires of a nonce.
+            let key = if messages.len() == 1 {
                 d.id.to_string()
             } else {
                 format!("{}-{index}", d.id)
             };
-            match self.chat.send(to, message, Some(&nonce)).await {
+            match self.chat.send(to, message, Some(&key)).await {
                 Ok(posted) => last = Some(posted),
                 Err(error) => return self.failed_send(d, &error, outcome).await,
             }
@@ -201,8 +239,9 @@ impl Worker {
         {
             count(d.kind, "sent");
             outcome.sent += 1;
+            self.broken_cleared(d);
         } else {
-            // Our lease ran out and another worker holds the row; its send reuses our nonce, so no double post.
+            // Our lease ran out and another worker holds the row; it looks for our try before sending its own.
             tracing::warn!("sent after the claim expired; leaving the record to the new holder");
         }
         Ok(())
@@ -252,16 +291,51 @@ impl Worker {
         error: &ChatError,
         outcome: &mut Outcome,
     ) -> anyhow::Result<()> {
-        match error {
-            ChatError::RateLimited { retry_after } => {
-                let next = after(self.clock.now(), *retry_after);
-                outbox::mark_retry(&self.pool, d.id, &self.id, &error.to_string(), next, false)
-                    .await?;
+        let now = self.clock.now();
+        // Only a timeout or a broken connection leaves the outcome unknown; any answer says it did not arrive.
+        let known = !matches!(error, ChatError::Transient(_));
+        match (error.class(), error) {
+            (
+                FaultClass::RateLimited { global },
+                ChatError::RateLimited { retry_after }
+                | ChatError::GloballyRateLimited { retry_after },
+            ) => {
+                let wait = (*retry_after).min(HOLD_MAX);
+                outbox::mark_retry(
+                    &self.pool,
+                    d.id,
+                    &self.id,
+                    &error.to_string(),
+                    after(now, wait),
+                    false,
+                    known,
+                )
+                .await?;
                 count(d.kind, "rate_limited");
                 outcome.retried += 1;
-                outcome.pause = Some(*retry_after);
+                // A limit on one channel or DM holds only that delivery (the adapter's pacing holds its lane);
+                // a bot-wide one holds everything.
+                if global {
+                    outcome.pause = Some(wait);
+                }
             }
-            e if e.is_permanent() => {
+            (FaultClass::Broken, ChatError::Broken { detail, fix }) => {
+                outbox::mark_retry(
+                    &self.pool,
+                    d.id,
+                    &self.id,
+                    &error.to_string(),
+                    after(now, self.settings.broken_probe),
+                    false,
+                    known,
+                )
+                .await?;
+                count(d.kind, "paused");
+                outcome.retried += 1;
+                outcome.pause = Some(self.settings.broken_probe);
+                self.broken(d, detail, fix);
+            }
+            (FaultClass::Permanent { circle_wide }, e) => {
                 outbox::mark_final(
                     &self.pool,
                     d.id,
@@ -272,16 +346,42 @@ impl Worker {
                 .await?;
                 count(d.kind, "failed");
                 outcome.failed += 1;
-                tracing::warn!(error = %e, "delivery failed for good");
+                tracing::warn!(error = %e, circle_wide, "delivery failed for good");
                 if d.kind != DeliveryKind::OrganiserAlert
                     && let Some(member_id) = d.member_id
                 {
                     self.alert_organisers(d.circle_id, member_id).await?;
                 }
             }
-            e => self.retry(d, &e.to_string(), true, outcome).await?,
+            (_, e) => self.retry(d, &e.to_string(), true, outcome).await?,
         }
         Ok(())
+    }
+
+    /// The platform refuses the bot itself: say so once (with the fix), and hold deliveries until it works again.
+    fn broken(&self, d: &Claimed, detail: &str, fix: &str) {
+        let mut guard = self.broken.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.as_deref() != Some(detail) {
+            tracing::error!(platform = %d.platform, detail, fix, "the platform refuses the bot; deliveries wait");
+        }
+        *guard = Some(detail.to_owned());
+        self.status.pause(PauseReason::TokenRejected);
+    }
+
+    fn broken_cleared(&self, d: &Claimed) {
+        let mut guard = self.broken.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.take().is_some() {
+            tracing::info!(platform = %d.platform, "the platform accepts the bot again; deliveries resume");
+        }
+        self.status.resume(PauseReason::TokenRejected);
+    }
+
+    /// Why the platform refuses the bot, while it does.
+    pub fn broken_reason(&self) -> Option<String> {
+        self.broken
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     async fn retry(
@@ -317,6 +417,7 @@ impl Worker {
             error,
             after(self.clock.now(), wait),
             counts,
+            false,
         )
         .await?;
         count(d.kind, "retried");
@@ -375,10 +476,6 @@ pub fn backoff(base: Duration, max: Duration, attempt: u32) -> Duration {
 
 fn count(kind: DeliveryKind, outcome: &'static str) {
     metrics::counter!("career_circle_deliveries_total", "kind" => kind.as_str(), "outcome" => outcome).increment(1);
-}
-
-fn nonzero(n: u32) -> NonZeroU32 {
-    NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
 }
 
 fn hostname() -> String {

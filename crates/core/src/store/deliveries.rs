@@ -20,6 +20,8 @@ pub struct Claimed {
     pub period: Period,
     pub due_at: DateTime<Utc>,
     pub attempts: i32,
+    /// When an earlier try began whose outcome was never recorded (a timeout, a crash): look before resending.
+    pub sending_since: Option<DateTime<Utc>>,
 }
 
 struct ClaimedRow {
@@ -31,6 +33,7 @@ struct ClaimedRow {
     period: String,
     due_at: DateTime<Utc>,
     attempts: i32,
+    sending_since: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<ClaimedRow> for Claimed {
@@ -46,6 +49,7 @@ impl TryFrom<ClaimedRow> for Claimed {
             period: decode("deliveries.period", &r.period)?,
             due_at: r.due_at,
             attempts: r.attempts,
+            sending_since: r.sending_since,
         })
     }
 }
@@ -58,7 +62,7 @@ pub async fn claim(
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
     limit: i64,
-) -> sqlx::Result<Vec<Claimed>> {
+) -> sqlx::Result<Vec<Result<Claimed, Unreadable>>> {
     let rows = sqlx::query_as!(
         ClaimedRow,
         r#"UPDATE deliveries d
@@ -71,7 +75,8 @@ pub async fn claim(
                ORDER BY next_attempt_at
                LIMIT $4
                FOR UPDATE SKIP LOCKED)
-           RETURNING d.id, d.kind, d.circle_id, s.platform, d.member_id, d.period, d.due_at, d.attempts"#,
+           RETURNING d.id, d.kind, d.circle_id, s.platform, d.member_id, d.period, d.due_at, d.attempts,
+                     d.sending_since"#,
         worker,
         now,
         lease_until,
@@ -79,7 +84,44 @@ pub async fn claim(
     )
     .fetch_all(pool)
     .await?;
-    rows.into_iter().map(Claimed::try_from).collect()
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let id = r.id;
+            Claimed::try_from(r).map_err(|e| Unreadable {
+                id,
+                reason: e.to_string(),
+            })
+        })
+        .collect())
+}
+
+/// A claimed row that does not read as a delivery (a word this version does not know): the worker records it failed
+/// with the reason, so one bad row never blocks the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    pub id: i64,
+    pub reason: String,
+}
+
+/// Notes that a try is about to go out, unless an earlier one is already noted (its outcome is still unknown and
+/// the earliest instant is where to look for it).
+pub async fn mark_sending(
+    pool: &PgPool,
+    id: i64,
+    worker: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE deliveries SET sending_since = COALESCE(sending_since, $3)
+         WHERE id = $1 AND claimed_by = $2 AND status = 'pending'",
+        id,
+        worker,
+        now,
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
 }
 
 /// Records a send. Guarded by the claim so a worker whose lease ran out cannot overwrite another's record.
@@ -94,7 +136,7 @@ pub async fn mark_sent(
     let done = sqlx::query!(
         "UPDATE deliveries
          SET status = 'sent', sent_at = $3, channel_id = $4, message_id = $5, attempts = attempts + 1,
-             last_error = NULL, claimed_by = NULL, claimed_until = NULL
+             last_error = NULL, claimed_by = NULL, claimed_until = NULL, sending_since = NULL
          WHERE id = $1 AND claimed_by = $2 AND status = 'pending'",
         id,
         worker,
@@ -107,8 +149,9 @@ pub async fn mark_sent(
     Ok(done.rows_affected() == 1)
 }
 
-/// Records a failed attempt and when to try again; `counts` is false for rate limits, which are not the
-/// delivery's fault and must not use up its attempts.
+/// Records a failed attempt and when to try again; `counts` is false for rate limits and a broken bot, which are
+/// not the delivery's fault and must not use up its attempts. `known` is true when the platform answered (so the
+/// try certainly did not arrive); after a timeout the outcome stays unknown and the next try looks first.
 pub async fn mark_retry(
     pool: &PgPool,
     id: i64,
@@ -116,17 +159,20 @@ pub async fn mark_retry(
     error: &str,
     next_attempt_at: DateTime<Utc>,
     counts: bool,
+    known: bool,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "UPDATE deliveries
          SET attempts = attempts + CASE WHEN $5 THEN 1 ELSE 0 END, last_error = $3, next_attempt_at = $4,
-             claimed_by = NULL, claimed_until = NULL
+             claimed_by = NULL, claimed_until = NULL,
+             sending_since = CASE WHEN $6 THEN NULL ELSE sending_since END
          WHERE id = $1 AND claimed_by = $2 AND status = 'pending'",
         id,
         worker,
         error,
         next_attempt_at,
         counts,
+        known,
     )
     .execute(pool)
     .await?;
@@ -148,7 +194,7 @@ pub async fn mark_final(
              attempts = attempts + CASE WHEN $3 = 'failed' THEN 1 ELSE 0 END,
              last_error = CASE WHEN $3 = 'failed' THEN $4 ELSE last_error END,
              skip_reason = CASE WHEN $3 = 'skipped' THEN $4 ELSE skip_reason END,
-             claimed_by = NULL, claimed_until = NULL
+             claimed_by = NULL, claimed_until = NULL, sending_since = NULL
          WHERE id = $1 AND claimed_by = $2 AND status = 'pending'",
         id,
         worker,

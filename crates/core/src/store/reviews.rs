@@ -16,7 +16,12 @@ pub struct ReviewThread {
     pub thread: Option<ThreadRef>,
     pub opened_at: DateTime<Utc>,
     pub closes_at: DateTime<Utc>,
+    /// When the summary was posted: from then on replies are not feedback.
     pub closed_at: Option<DateTime<Utc>>,
+    pub header_message_id: Option<String>,
+    pub summary_message_id: Option<String>,
+    /// When the thread itself was closed on the platform.
+    pub thread_closed_at: Option<DateTime<Utc>>,
 }
 
 struct RawThread {
@@ -28,6 +33,9 @@ struct RawThread {
     opened_at: DateTime<Utc>,
     closes_at: DateTime<Utc>,
     closed_at: Option<DateTime<Utc>>,
+    header_message_id: Option<String>,
+    summary_message_id: Option<String>,
+    thread_closed_at: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<RawThread> for ReviewThread {
@@ -45,6 +53,9 @@ impl TryFrom<RawThread> for ReviewThread {
             opened_at: r.opened_at,
             closes_at: r.closes_at,
             closed_at: r.closed_at,
+            header_message_id: r.header_message_id,
+            summary_message_id: r.summary_message_id,
+            thread_closed_at: r.thread_closed_at,
         })
     }
 }
@@ -62,7 +73,7 @@ pub async fn open_row(
         r#"INSERT INTO review_threads (circle_id, period, opened_at, closes_at) VALUES ($1, $2, $3, $4)
            ON CONFLICT (circle_id, period) DO UPDATE SET circle_id = EXCLUDED.circle_id
            RETURNING id, circle_id, period, thread_channel_id, thread_root_id, opened_at, closes_at, closed_at,
-                     (xmax = 0) AS "created!""#,
+                     header_message_id, summary_message_id, thread_closed_at, (xmax = 0) AS "created!""#,
         circle_id,
         period.key(),
         opened_at,
@@ -79,6 +90,9 @@ pub async fn open_row(
         opened_at: row.opened_at,
         closes_at: row.closes_at,
         closed_at: row.closed_at,
+        header_message_id: row.header_message_id,
+        summary_message_id: row.summary_message_id,
+        thread_closed_at: row.thread_closed_at,
     })?;
     Ok((thread, row.created))
 }
@@ -102,7 +116,8 @@ pub async fn find(
 ) -> sqlx::Result<Option<ReviewThread>> {
     sqlx::query_as!(
         RawThread,
-        "SELECT id, circle_id, period, thread_channel_id, thread_root_id, opened_at, closes_at, closed_at
+        "SELECT id, circle_id, period, thread_channel_id, thread_root_id, opened_at, closes_at, closed_at,
+                header_message_id, summary_message_id, thread_closed_at
          FROM review_threads WHERE circle_id = $1 AND period = $2",
         circle_id,
         period.key(),
@@ -122,7 +137,7 @@ pub async fn by_thread(
     sqlx::query_as!(
         RawThread,
         "SELECT t.id, t.circle_id, t.period, t.thread_channel_id, t.thread_root_id, t.opened_at, t.closes_at,
-                t.closed_at
+                t.closed_at, t.header_message_id, t.summary_message_id, t.thread_closed_at
          FROM review_threads t JOIN circles c ON c.id = t.circle_id JOIN servers s ON s.id = c.server_id
          WHERE s.platform = $1 AND t.thread_channel_id = $2 AND t.thread_root_id IS NOT DISTINCT FROM $3",
         platform.as_str(),
@@ -135,9 +150,41 @@ pub async fn by_thread(
     .transpose()
 }
 
-pub async fn close(pool: &PgPool, id: i64, at: DateTime<Utc>) -> sqlx::Result<()> {
+/// The header is posted: a retry of the opening does not post it again.
+pub async fn set_header(pool: &PgPool, id: i64, message_id: &str) -> sqlx::Result<()> {
     sqlx::query!(
-        "UPDATE review_threads SET closed_at = $2 WHERE id = $1 AND closed_at IS NULL",
+        "UPDATE review_threads SET header_message_id = $2 WHERE id = $1",
+        id,
+        message_id
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// The summary is posted: the review is closed (later replies are not feedback), whatever becomes of closing the
+/// thread on the platform.
+pub async fn close(
+    pool: &PgPool,
+    id: i64,
+    summary_message_id: &str,
+    at: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE review_threads SET closed_at = COALESCE(closed_at, $3), summary_message_id = $2 WHERE id = $1",
+        id,
+        summary_message_id,
+        at
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// The thread is closed on the platform too.
+pub async fn thread_closed(pool: &PgPool, id: i64, at: DateTime<Utc>) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE review_threads SET thread_closed_at = $2 WHERE id = $1 AND thread_closed_at IS NULL",
         id,
         at
     )

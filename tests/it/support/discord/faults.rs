@@ -8,6 +8,8 @@ use serde_json::{Value, json};
 pub enum Fault {
     /// 429 with Discord's body and rate-limit headers. Nothing is created.
     RateLimited { retry_after_secs: f64, global: bool },
+    /// 429 for a shared resource (one DM channel, say): `X-RateLimit-Scope: shared`, no bucket counts.
+    SharedRateLimited { retry_after_secs: f64 },
     /// 500. Nothing is created.
     ServerError,
     /// The request takes effect (the message is created, as when Discord is slow rather than
@@ -17,6 +19,12 @@ pub enum Fault {
     CannotDm,
     /// 403 with code 50013. Nothing is created.
     MissingPermissions,
+    /// Any error Discord documents: status, JSON code and message. Nothing is created.
+    Code {
+        status: u16,
+        code: u64,
+        message: &'static str,
+    },
 }
 
 /// A scripted fault waiting for its route.
@@ -24,6 +32,8 @@ pub enum Fault {
 pub struct FaultRule {
     pub method: String,
     pub route: String,
+    /// Only requests to this channel (its `channel_id` parameter); None for every one on the route.
+    pub channel: Option<String>,
     pub fault: Fault,
     pub remaining: u32,
 }
@@ -74,6 +84,19 @@ impl Fault {
                     headers,
                 })
             }
+            Self::SharedRateLimited { retry_after_secs } => Some(FaultAnswer {
+                status: 429,
+                body: json!({
+                    "message": "You are being rate limited.",
+                    "retry_after": retry_after_secs,
+                    "global": false,
+                    "code": 0,
+                }),
+                headers: vec![
+                    ("retry-after", format!("{}", retry_after_secs.ceil() as u64)),
+                    ("x-ratelimit-scope", "shared".to_string()),
+                ],
+            }),
             Self::ServerError => Some(FaultAnswer {
                 status: 500,
                 body: json!({"message": "500: Internal Server Error", "code": 0}),
@@ -88,6 +111,15 @@ impl Fault {
             Self::MissingPermissions => Some(FaultAnswer {
                 status: 403,
                 body: json!({"message": "Missing Permissions", "code": 50013}),
+                headers: Vec::new(),
+            }),
+            Self::Code {
+                status,
+                code,
+                message,
+            } => Some(FaultAnswer {
+                status: *status,
+                body: json!({"message": message, "code": code}),
                 headers: Vec::new(),
             }),
         }

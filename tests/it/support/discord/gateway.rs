@@ -29,6 +29,9 @@ const GUILD_MEMBERS: u64 = 1 << 1;
 const GUILD_MESSAGES: u64 = 1 << 9;
 const DIRECT_MESSAGES: u64 = 1 << 12;
 const MESSAGE_CONTENT: u64 = 1 << 15;
+const GUILD_PRESENCES: u64 = 1 << 8;
+/// The intents Discord makes an application switch on in the developer portal before it may ask for them.
+pub const PRIVILEGED: u64 = GUILD_MEMBERS | GUILD_PRESENCES | MESSAGE_CONTENT;
 
 /// Counters a test can wait on.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -385,6 +388,9 @@ fn identify(discord: &LoopbackDiscord, conn_id: u64, d: &Value) -> Reply {
             .problems
             .push(format!("gateway: IDENTIFY without properties: {d}"));
         return Reply::Close(4002, "Error while decoding payload.".into());
+    }
+    if intents & PRIVILEGED & !discord.state().privileged_intents != 0 {
+        return Reply::Close(4014, "Disallowed intent(s).".into());
     }
     let (ready, guild) = {
         let state = discord.state();

@@ -17,6 +17,7 @@
 
 pub mod faults;
 pub mod gateway;
+pub mod limits;
 pub mod model;
 pub mod rest;
 pub mod spec;
@@ -59,6 +60,8 @@ pub struct RecordedRequest {
     pub status: Option<u16>,
     /// Why it did not validate.
     pub errors: Vec<String>,
+    /// When it arrived.
+    pub at: Instant,
 }
 
 /// Ids of what every loopback starts with.
@@ -115,6 +118,11 @@ struct State {
     /// belong to no single request.
     problems: Vec<String>,
     faults: Vec<FaultRule>,
+    limits: limits::Limits,
+    /// Until then every REST call is answered 401 (a revoked token).
+    token_rejected_until: Option<Instant>,
+    /// The privileged intents the application has switched on in the developer portal.
+    privileged_intents: u64,
 }
 
 struct Inner {
@@ -235,6 +243,54 @@ impl LoopbackDiscord {
     }
 
     /// How long a nonce sent with `enforce_nonce` dedupes (Discord: "a few minutes").
+    /// Answers every REST call with 401 for `for_`, as after the token was reset in the developer portal.
+    pub fn reject_token_for(&self, for_: Duration) {
+        self.state().token_rejected_until = Some(Instant::now() + for_);
+    }
+
+    /// The privileged intents switched on for the application (the rest are refused with close code 4014).
+    pub fn set_privileged_intents(&self, bits: u64) {
+        self.state().privileged_intents = bits;
+    }
+
+    /// Requests per second the whole bot may make (Discord: 50).
+    pub fn set_global_limit(&self, per_second: usize) {
+        self.state().limits.global = per_second;
+    }
+
+    /// How many requests were answered 429.
+    pub fn rate_limited_count(&self) -> usize {
+        self.state()
+            .requests
+            .iter()
+            .filter(|r| r.status == Some(429))
+            .count()
+    }
+
+    /// The most requests that arrived within any one second.
+    pub fn max_requests_in_any_second(&self) -> usize {
+        let times: Vec<Instant> = self.state().requests.iter().map(|r| r.at).collect();
+        limits::max_in_window(&times, Duration::from_secs(1))
+    }
+
+    /// The users, roles and @everyone/@here a stored message actually pinged, as Discord worked them out from its
+    /// content and `allowed_mentions`.
+    pub fn pings_of(&self, message: &Value) -> (Vec<String>, Vec<String>, bool) {
+        let ids = |field: &str| -> Vec<String> {
+            message[field]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|u| u["id"].as_str().or_else(|| u.as_str()).map(str::to_owned))
+                .collect()
+        };
+        (
+            ids("mentions"),
+            ids("mention_roles"),
+            message["mention_everyone"].as_bool().unwrap_or(false),
+        )
+    }
+
     pub fn set_nonce_window(&self, window: Duration) {
         self.state().nonce_window = window;
     }
@@ -247,6 +303,22 @@ impl LoopbackDiscord {
     /// The next `times` requests to `method route` (a template such as
     /// `/channels/{channel_id}/messages`) fail with `fault`.
     pub fn fail_next(&self, method: &str, route: &str, fault: Fault, times: u32) {
+        self.fail_next_for(method, route, None, fault, times);
+    }
+
+    /// Like `fail_next`, for requests to one channel only.
+    pub fn fail_next_in(&self, method: &str, route: &str, channel: &str, fault: Fault, times: u32) {
+        self.fail_next_for(method, route, Some(channel.to_owned()), fault, times);
+    }
+
+    fn fail_next_for(
+        &self,
+        method: &str,
+        route: &str,
+        channel: Option<String>,
+        fault: Fault,
+        times: u32,
+    ) {
         let method = method.to_ascii_uppercase();
         if !spec::ROUTES
             .iter()
@@ -257,6 +329,7 @@ impl LoopbackDiscord {
         self.state().faults.push(FaultRule {
             method,
             route: route.to_string(),
+            channel,
             fault,
             remaining: times,
         });
@@ -633,6 +706,9 @@ fn seed(gateway_url: String) -> State {
         requests: Vec::new(),
         problems: Vec::new(),
         faults: Vec::new(),
+        limits: limits::Limits::default(),
+        token_rejected_until: None,
+        privileged_intents: gateway::PRIVILEGED,
     }
 }
 

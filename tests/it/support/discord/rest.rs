@@ -12,6 +12,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::faults::Fault;
+use super::limits;
 use super::model::{self, ChannelKind, ChannelRec, EPHEMERAL_FLAG, LOADING_FLAG, MessageDraft};
 use super::spec::{self, RouteDef};
 use super::{LoopbackDiscord, RecordedRequest, State as World, TOKEN};
@@ -20,6 +21,8 @@ use super::{LoopbackDiscord, RecordedRequest, State as World, TOKEN};
 const BODY_LIMIT: usize = 26 * 1024 * 1024;
 /// Discord's limit for a bot's message content (the spec allows 4000, which is for Nitro users).
 const CONTENT_LIMIT: usize = 2000;
+/// A message nonce is at most 25 characters.
+const NONCE_LIMIT: usize = 25;
 /// Classic (non "components v2") messages hold at most five action rows.
 const ROW_LIMIT: usize = 5;
 /// MessageFlags.HAS_THREAD.
@@ -95,6 +98,7 @@ async fn handle(
         validated: false,
         status: None,
         errors: Vec::new(),
+        at: Instant::now(),
     };
     let Some(api_path) = uri.path().strip_prefix("/api/v10") else {
         request
@@ -116,7 +120,11 @@ async fn handle(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         == Some(format!("Bot {TOKEN}").as_str());
-    if !authorized {
+    let rejected = discord
+        .state()
+        .token_rejected_until
+        .is_some_and(|until| Instant::now() < until);
+    if !authorized || rejected {
         request
             .errors
             .push("missing or wrong `Authorization: Bot <token>` header".into());
@@ -141,6 +149,83 @@ async fn handle(
         );
     };
     request.route = Some(def.template.to_string());
+    // Discord's limits come before anything else: an answer over them is a 429 and nothing happens.
+    let channel = (def.method == "POST" && def.template == "/channels/{channel_id}/messages")
+        .then(|| params.get("channel_id").cloned())
+        .flatten();
+    let exempt =
+        def.template.starts_with("/interactions/") || def.template.starts_with("/webhooks/");
+    let verdict = discord.state().limits.admit(!exempt, channel.as_deref());
+    let mut bucket_headers = Vec::new();
+    match verdict {
+        limits::Verdict::Go {
+            bucket: Some((remaining, reset)),
+        } => {
+            bucket_headers = vec![
+                ("x-ratelimit-limit", "5".to_string()),
+                ("x-ratelimit-remaining", remaining.to_string()),
+                (
+                    "x-ratelimit-reset-after",
+                    format!("{:.3}", reset.as_secs_f64()),
+                ),
+                (
+                    "x-ratelimit-bucket",
+                    format!("messages-{}", channel.clone().unwrap_or_default()),
+                ),
+            ];
+        }
+        limits::Verdict::Go { bucket: None } => {}
+        limits::Verdict::Global { retry_after } => {
+            let index = discord.record(request);
+            let answer = Fault::RateLimited {
+                retry_after_secs: retry_after.as_secs_f64().max(0.001),
+                global: true,
+            }
+            .answer(def.template);
+            return match answer {
+                Some(a) => discord.finish(
+                    index,
+                    Some(def),
+                    Reply {
+                        status: a.status,
+                        body: Some(a.body),
+                    },
+                    a.headers,
+                ),
+                None => discord.finish(
+                    index,
+                    Some(def),
+                    Reply::error(500, 0, "loopback"),
+                    Vec::new(),
+                ),
+            };
+        }
+        limits::Verdict::Channel { retry_after } => {
+            let index = discord.record(request);
+            let answer = Fault::RateLimited {
+                retry_after_secs: retry_after.as_secs_f64().max(0.001),
+                global: false,
+            }
+            .answer(def.template);
+            return match answer {
+                Some(a) => discord.finish(
+                    index,
+                    Some(def),
+                    Reply {
+                        status: a.status,
+                        body: Some(a.body),
+                    },
+                    a.headers,
+                ),
+                None => discord.finish(
+                    index,
+                    Some(def),
+                    Reply::error(500, 0, "loopback"),
+                    Vec::new(),
+                ),
+            };
+        }
+    }
     if !request.errors.is_empty() {
         let index = discord.record(request);
         let reply = Reply::error(400, 50109, "The request body contains invalid JSON.");
@@ -188,7 +273,7 @@ async fn handle(
         return discord.finish(index, Some(def), reply, Vec::new());
     }
 
-    let fault = discord.take_fault(def);
+    let fault = discord.take_fault(def, params.get("channel_id").map(String::as_str));
     if let Some(answer) = fault.as_ref().and_then(|f| f.answer(def.template)) {
         let reply = Reply {
             status: answer.status,
@@ -196,12 +281,40 @@ async fn handle(
         };
         return discord.finish(index, Some(def), reply, answer.headers);
     }
+    let mut params = params;
+    for (k, v) in uri
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+    {
+        match k {
+            "after" => params.insert("after", v.to_owned()),
+            "limit" => params.insert("limit", v.to_owned()),
+            _ => None,
+        };
+    }
     let reply = discord.route(def, &params, &body, &files);
+    if channel.is_some() && reply.status == 200 {
+        // The bot sees its own messages on the gateway, as on Discord; it must not answer them.
+        if let Some(message) = &reply.body {
+            let mut event = message.clone();
+            let guild = discord
+                .state()
+                .channels
+                .get(channel.as_deref().unwrap_or_default())
+                .and_then(|c| c.guild_id.clone());
+            if let (Some(map), Some(guild)) = (event.as_object_mut(), guild) {
+                map.insert("guild_id".into(), json!(guild));
+            }
+            discord.message_create(event);
+        }
+    }
     if let Some(Fault::Timeout { hold }) = fault {
         // The work is done (as when Discord is slow, not down); only the answer is late.
         tokio::time::sleep(hold).await;
     }
-    discord.finish(index, Some(def), reply, Vec::new())
+    discord.finish(index, Some(def), reply, bucket_headers)
 }
 
 impl LoopbackDiscord {
@@ -211,12 +324,14 @@ impl LoopbackDiscord {
         state.requests.len() - 1
     }
 
-    fn take_fault(&self, def: &RouteDef) -> Option<Fault> {
+    fn take_fault(&self, def: &RouteDef, channel: Option<&str>) -> Option<Fault> {
         let mut state = self.state();
-        let position = state
-            .faults
-            .iter()
-            .position(|f| f.method == def.method && f.route == def.template && f.remaining > 0)?;
+        let position = state.faults.iter().position(|f| {
+            f.method == def.method
+                && f.route == def.template
+                && f.remaining > 0
+                && f.channel.as_deref().is_none_or(|c| Some(c) == channel)
+        })?;
         let rule = &mut state.faults[position];
         rule.remaining -= 1;
         let fault = rule.fault.clone();
@@ -271,7 +386,7 @@ impl LoopbackDiscord {
         let mut builder = Response::builder().status(
             StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         );
-        if reply.status != 429 {
+        if reply.status != 429 && !extra.iter().any(|(n, _)| *n == "x-ratelimit-remaining") {
             builder = builder
                 .header("x-ratelimit-limit", "5")
                 .header("x-ratelimit-remaining", "4")
@@ -390,6 +505,12 @@ impl LoopbackDiscord {
             ("POST", "/channels/{channel_id}/messages") => {
                 create_message(state, param("channel_id"), body, files)
             }
+            ("GET", "/channels/{channel_id}/messages") => list_messages(
+                state,
+                param("channel_id"),
+                param("after"),
+                param("limit").parse().unwrap_or(50),
+            ),
             ("GET", "/channels/{channel_id}/messages/{message_id}") => {
                 match super::find_message(state, param("channel_id"), param("message_id")) {
                     Some(message) => Reply::ok(message.clone()),
@@ -413,6 +534,31 @@ impl LoopbackDiscord {
             }
         }
     }
+}
+
+/// The newest messages of a channel (after an id when given), newest first, as Discord lists them.
+fn list_messages(state: &World, channel_id: &str, after: &str, limit: usize) -> Reply {
+    if !state.channels.contains_key(channel_id) {
+        return unknown_channel();
+    }
+    let after: u64 = after.parse().unwrap_or(0);
+    let mut found: Vec<Value> = state
+        .messages
+        .get(channel_id)
+        .into_iter()
+        .flatten()
+        .filter(|m| {
+            m["id"]
+                .as_str()
+                .and_then(|i| i.parse::<u64>().ok())
+                .unwrap_or(0)
+                > after
+        })
+        .cloned()
+        .collect();
+    found.reverse();
+    found.truncate(limit.clamp(1, 100));
+    Reply::ok(Value::Array(found))
 }
 
 fn unknown_channel() -> Reply {
@@ -850,6 +996,7 @@ fn create_message(
     if let (Some(map), Some(referenced)) = (message.as_object_mut(), referenced) {
         model::attach_reference(map, referenced);
     }
+    set_pings(state, &mut message, body);
     super::store_message(state, channel_id, message.clone());
     if let (Some(nonce), true) = (nonce, enforce) {
         state
@@ -946,6 +1093,21 @@ fn create_thread(
 }
 
 /// A message the bot (or its interaction webhook) posts.
+/// Who the message pings, worked out as Discord does from its content and `allowed_mentions`.
+fn set_pings(state: &World, message: &mut Value, body: &Value) {
+    let content = body["content"].as_str().unwrap_or_default();
+    let (users, roles, everyone) = limits::pings(content, body.get("allowed_mentions"));
+    let users: Vec<Value> = users
+        .iter()
+        .filter_map(|id| state.users.get(id).map(model::user_json))
+        .collect();
+    if let Some(map) = message.as_object_mut() {
+        map.insert("mentions".into(), Value::Array(users));
+        map.insert("mention_roles".into(), json!(roles));
+        map.insert("mention_everyone".into(), json!(everyone));
+    }
+}
+
 fn bot_message(
     state: &World,
     channel_id: &str,
@@ -1012,6 +1174,15 @@ fn discord_rules(def: &RouteDef, body: &Value, file_count: usize) -> Vec<FieldEr
         path.push(field.to_string());
         path
     };
+    if let Some(nonce) = message["nonce"].as_str()
+        && nonce.chars().count() > NONCE_LIMIT
+    {
+        errors.push(FieldError {
+            path: at("nonce"),
+            code: "BASE_TYPE_MAX_LENGTH",
+            message: format!("Must be {NONCE_LIMIT} or fewer in length."),
+        });
+    }
     let content = message["content"].as_str().unwrap_or_default();
     if content.chars().count() > CONTENT_LIMIT {
         errors.push(FieldError {

@@ -88,6 +88,11 @@ pub static ROUTES: &[RouteDef] = &[
     ),
     route(
         "GET",
+        "/channels/{channel_id}/messages",
+        "/channels/{channel_id}/messages",
+    ),
+    route(
+        "GET",
         "/channels/{channel_id}/messages/{message_id}",
         "/channels/{channel_id}/messages/{message_id}",
     ),

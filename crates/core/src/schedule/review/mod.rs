@@ -99,6 +99,14 @@ async fn send_all(
     first.ok_or_else(|| StepError::Other(anyhow::anyhow!("nothing to send")))
 }
 
+fn to_channel(to: &Destination) -> String {
+    match to {
+        Destination::Dm { user_id } => user_id.clone(),
+        Destination::Channel { channel_id } => channel_id.clone(),
+        Destination::Thread(t) => t.channel_id.clone(),
+    }
+}
+
 fn thread_title(caps: &Capabilities, quarter: Period) -> String {
     clip(
         &format!("{} review", quarter.label()),
@@ -159,14 +167,24 @@ pub async fn open(
             })
             .collect(),
     };
-    let posted_header = send_all(
-        chat,
-        &to,
-        &words::header(&header),
-        &format!("r{}h", thread.id),
-        Vec::new(),
-    )
-    .await?;
+    let posted_header = match &thread.header_message_id {
+        Some(id) => Posted {
+            channel_id: to_channel(&to),
+            message_id: id.clone(),
+        },
+        None => {
+            let posted = send_all(
+                chat,
+                &to,
+                &words::header(&header),
+                &format!("r{}h", thread.id),
+                Vec::new(),
+            )
+            .await?;
+            reviews::set_header(pool, thread.id, &posted.message_id).await?;
+            posted
+        }
+    };
 
     let posted: BTreeSet<i64> = reviews::posts(pool, thread.id)
         .await?
@@ -297,10 +315,34 @@ async fn close(
     let Some(thread) = opened(pool, circle, quarter).await? else {
         return Ok(Step::Skip("the review thread was never opened".to_owned()));
     };
-    if thread.closed_at.is_some() {
+    if thread.thread_closed_at.is_some() {
         return Ok(Step::Skip("the review is already closed".to_owned()));
     }
     let place = thread.thread.clone().context("an opened thread")?;
+    let posted = match &thread.summary_message_id {
+        Some(id) => Posted {
+            channel_id: place.channel_id.clone(),
+            message_id: id.clone(),
+        },
+        None => post_summary(pool, chat, circle, quarter, now, &thread, &place).await?,
+    };
+    // Closing the thread is a step of its own: if it fails, the retry comes back here without posting the
+    // summary again.
+    chat.close_thread(&place, &words::closed_note(quarter))
+        .await?;
+    reviews::thread_closed(pool, thread.id, now).await?;
+    Ok(Step::Posted(posted))
+}
+
+async fn post_summary(
+    pool: &PgPool,
+    chat: &dyn ChatPort,
+    circle: &Circle,
+    quarter: Period,
+    now: DateTime<Utc>,
+    thread: &ReviewThread,
+    place: &crate::chat::ThreadRef,
+) -> Result<Posted, StepError> {
     let members = circles::members_of_circle(pool, circle.id).await?;
     let mut checked_in = Vec::new();
     for m in &members {
@@ -311,7 +353,7 @@ async fn close(
             checked_in.push(m.display_name.clone());
         }
     }
-    let owed = owed(pool, &thread).await?;
+    let owed = owed(pool, thread).await?;
     let pairs = reviews::assignments(pool, thread.id).await?;
     let reviewed = quarter.prev();
     let (rows, kept, due) = load::heatmap_rows(pool, &members, reviewed, now).await?;
@@ -356,12 +398,6 @@ async fn close(
     )
     .await?;
     // The summary is the review's end: from here on replies are not recorded, whatever the platform does next.
-    reviews::close(pool, thread.id, now).await?;
-    if let Err(e) = chat
-        .close_thread(&place, &words::closed_note(quarter))
-        .await
-    {
-        tracing::warn!(review = thread.id, error = %e, "the summary is posted but the thread could not be closed");
-    }
-    Ok(Step::Posted(posted))
+    reviews::close(pool, thread.id, &posted.message_id, now).await?;
+    Ok(posted)
 }
