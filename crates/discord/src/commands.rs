@@ -48,7 +48,7 @@ async fn answer(
     career_circle_core::ops::record_command(
         &ctx.command().qualified_name,
         started.elapsed().as_secs_f64(),
-        result.is_ok(),
+        career_circle_core::ops::CommandOutcome::of(&result),
     );
     let reply = result.unwrap_or_else(|e| Reply::private(e.to_user_text()));
     if let poise::Context::Application(actx) = ctx {
@@ -579,7 +579,13 @@ async fn me_export(ctx: Context<'_>) -> Result<(), Error> {
         // Building the files can take a moment: defer (ephemerally) inside Discord's 3 s window.
         actx.defer_ephemeral().await?;
     }
+    let started = Instant::now();
     let result = ctx.data().app.me_export(&actor(ctx)).await;
+    career_circle_core::ops::record_command(
+        &ctx.command().qualified_name,
+        started.elapsed().as_secs_f64(),
+        career_circle_core::ops::CommandOutcome::of(&result),
+    );
     let reply = result.unwrap_or_else(|e| Reply::private(e.to_user_text()));
     let mut out = poise::CreateReply::default()
         .content(render::truncate_content(&reply.text))

@@ -34,6 +34,19 @@ pub enum PeriodUnit {
 }
 
 impl DeliveryKind {
+    /// Every kind, for the `kind` label values of /metrics and for parsing.
+    pub const ALL: [DeliveryKind; 9] = [
+        DeliveryKind::MonthlyNudge,
+        DeliveryKind::NudgeReminder,
+        DeliveryKind::CheckinPrompt,
+        DeliveryKind::CheckinReminder,
+        DeliveryKind::DeepDive,
+        DeliveryKind::ReviewOpen,
+        DeliveryKind::ReviewMidway,
+        DeliveryKind::ReviewClose,
+        DeliveryKind::OrganiserAlert,
+    ];
+
     pub const SCHEDULED: [DeliveryKind; 5] = [
         DeliveryKind::MonthlyNudge,
         DeliveryKind::NudgeReminder,
@@ -118,20 +131,10 @@ impl FromStr for DeliveryKind {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let wanted = s.trim().to_ascii_lowercase().replace(['-', ' '], "_");
-        [
-            Self::MonthlyNudge,
-            Self::NudgeReminder,
-            Self::CheckinPrompt,
-            Self::CheckinReminder,
-            Self::DeepDive,
-            Self::ReviewOpen,
-            Self::ReviewMidway,
-            Self::ReviewClose,
-            Self::OrganiserAlert,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == wanted)
-        .ok_or_else(|| UnknownKind(s.to_owned()))
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == wanted)
+            .ok_or_else(|| UnknownKind(s.to_owned()))
     }
 }
 
@@ -141,10 +144,7 @@ mod tests {
 
     #[test]
     fn kinds_round_trip() {
-        for kind in DeliveryKind::SCHEDULED
-            .into_iter()
-            .chain([DeliveryKind::OrganiserAlert])
-        {
+        for kind in DeliveryKind::ALL {
             assert_eq!(kind.as_str().parse::<DeliveryKind>(), Ok(kind));
         }
         assert_eq!(

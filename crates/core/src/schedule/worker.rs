@@ -21,6 +21,8 @@ use crate::clock::Clock;
 use crate::domain::delivery::DeliveryKind;
 use crate::domain::period::{Period, local_date};
 use crate::domain::zone::Zone;
+use crate::ops::metrics::{DeliveryOutcome, count_delivery};
+use crate::ops::status::{PauseReason, WorkerStatus};
 use crate::schedule::planner::to_chrono;
 use crate::schedule::render::{Rendered, render};
 use crate::schedule::review::{self, Step, StepError};
@@ -48,7 +50,11 @@ pub struct Worker {
     id: String,
     global: DefaultDirectRateLimiter,
     per_channel: DefaultKeyedRateLimiter<Destination>,
+    status: WorkerStatus,
 }
+
+/// How the `last_error` of a delivery that ran out of attempts begins (the failure gauge of /metrics sorts by it).
+pub const GAVE_UP: &str = "gave up after";
 
 impl Worker {
     pub fn new(
@@ -72,11 +78,17 @@ impl Worker {
             id,
             global,
             per_channel,
+            status: WorkerStatus::default(),
         }
     }
 
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// The worker's pauses as the operator endpoint sees them (a handle: it follows the worker).
+    pub fn status(&self) -> WorkerStatus {
+        self.status.clone()
     }
 
     /// Claims one batch and works through it. Tests and `simulate` call this directly to drain the outbox
@@ -101,7 +113,7 @@ impl Worker {
             ..Outcome::default()
         };
         if let Some(oldest) = batch.iter().map(|d| d.due_at).min() {
-            metrics::gauge!("career_circle_claim_lag_seconds")
+            metrics::gauge!(crate::ops::metrics::CLAIM_LAG)
                 .set((now - oldest).num_milliseconds() as f64 / 1000.0);
         }
         // Deliveries of a batch go out concurrently (the rate limiters still pace them); once the platform asks
@@ -160,7 +172,7 @@ impl Worker {
         let messages = match rendered {
             Rendered::Skip(reason) => {
                 outbox::mark_final(&self.pool, d.id, &self.id, "skipped", &reason).await?;
-                count(&d.kind, "skipped");
+                count(&d.kind, DeliveryOutcome::Skipped);
                 outcome.skipped += 1;
                 return Ok(());
             }
@@ -194,7 +206,7 @@ impl Worker {
         )
         .await?
         {
-            count(&d.kind, "sent");
+            count(&d.kind, DeliveryOutcome::Sent);
             outcome.sent += 1;
         } else {
             // Our lease ran out and another worker holds the row; its send reuses our nonce, so no double post.
@@ -224,14 +236,14 @@ impl Worker {
                 )
                 .await?
                 {
-                    count(&d.kind, "sent");
+                    count(&d.kind, DeliveryOutcome::Sent);
                     outcome.sent += 1;
                 }
                 Ok(())
             }
             Ok(Step::Skip(reason)) => {
                 outbox::mark_final(&self.pool, d.id, &self.id, "skipped", &reason).await?;
-                count(&d.kind, "skipped");
+                count(&d.kind, DeliveryOutcome::Skipped);
                 outcome.skipped += 1;
                 Ok(())
             }
@@ -254,13 +266,13 @@ impl Worker {
                 let next = self.clock.now() + to_chrono(*retry_after);
                 outbox::mark_retry(&self.pool, d.id, &self.id, &error.to_string(), next, false)
                     .await?;
-                count(&d.kind, "rate_limited");
+                count(&d.kind, DeliveryOutcome::RateLimited);
                 outcome.retried += 1;
                 outcome.pause = Some(*retry_after);
             }
             e if e.is_permanent() => {
                 outbox::mark_final(&self.pool, d.id, &self.id, "failed", &e.to_string()).await?;
-                count(&d.kind, "failed");
+                count(&d.kind, DeliveryOutcome::Failed);
                 outcome.failed += 1;
                 tracing::warn!(delivery = d.id, kind = %d.kind, error = %e, "delivery failed for good");
                 if d.kind != "organiser_alert"
@@ -288,10 +300,10 @@ impl Worker {
                 d.id,
                 &self.id,
                 "failed",
-                &format!("gave up after {attempts} attempts: {error}"),
+                &format!("{GAVE_UP} {attempts} attempts: {error}"),
             )
             .await?;
-            count(&d.kind, "failed");
+            count(&d.kind, DeliveryOutcome::Failed);
             outcome.failed += 1;
             return Ok(());
         }
@@ -309,7 +321,7 @@ impl Worker {
             counts,
         )
         .await?;
-        count(&d.kind, "retried");
+        count(&d.kind, DeliveryOutcome::Retried);
         outcome.retried += 1;
         Ok(())
     }
@@ -332,7 +344,9 @@ impl Worker {
             if *shutdown.borrow() {
                 break;
             }
-            let wait = match self.run_batch(Some(&shutdown)).await {
+            let batch = self.run_batch(Some(&shutdown)).await;
+            let paused_by_platform = matches!(&batch, Ok(o) if o.pause.is_some());
+            let wait = match batch {
                 Ok(o) if o.pause.is_some() => o.pause.unwrap_or(self.settings.poll_interval),
                 Ok(o) if o.claimed > 0 => Duration::ZERO,
                 Ok(_) => self.settings.poll_interval,
@@ -342,9 +356,15 @@ impl Worker {
                 }
             };
             if !wait.is_zero() {
+                if paused_by_platform {
+                    self.status.pause(PauseReason::RateLimited);
+                }
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
                     _ = shutdown.changed() => {}
+                }
+                if paused_by_platform {
+                    self.status.resume(PauseReason::RateLimited);
                 }
             }
         }
@@ -364,8 +384,8 @@ pub fn backoff(base: Duration, max: Duration, attempt: u32) -> Duration {
     capped.mul_f64(factor)
 }
 
-fn count(kind: &str, outcome: &'static str) {
-    metrics::counter!("career_circle_deliveries_total", "kind" => kind.to_owned(), "outcome" => outcome).increment(1);
+fn count(kind: &str, outcome: DeliveryOutcome) {
+    count_delivery(kind, outcome, 1);
 }
 
 fn nonzero(n: u32) -> NonZeroU32 {
