@@ -13,7 +13,7 @@ use career_circle_discord::Connection;
 use sqlx::PgPool;
 use tokio::sync::watch;
 
-use crate::discord_e2e::db_url;
+use crate::discord_e2e::{PATIENCE, db_url};
 use crate::support::discord::{Fault, LoopbackDiscord, TOKEN};
 use crate::support::{actor, settings, world};
 
@@ -130,7 +130,7 @@ async fn kill_9_mid_burst_then_restart_sends_every_delivery_exactly_once(pool: P
         &discord,
         &[("CAREER_CIRCLE__WORKER__GLOBAL_RATE", "10")],
     );
-    let third = wait_until(Duration::from_secs(60), async || {
+    let third = wait_until(PATIENCE, async || {
         dm_count(&discord, &users).iter().sum::<usize>() >= 12
     })
     .await;
@@ -150,10 +150,7 @@ async fn kill_9_mid_burst_then_restart_sends_every_delivery_exactly_once(pool: P
         &discord,
         &[("CAREER_CIRCLE__WORKER__GLOBAL_RATE", "40")],
     );
-    let all = wait_until(Duration::from_secs(60), async || {
-        sent_count(&pool).await == 40
-    })
-    .await;
+    let all = wait_until(PATIENCE, async || sent_count(&pool).await == 40).await;
     assert!(
         all,
         "not every delivery was sent; the bot said:\n{}",
@@ -233,9 +230,9 @@ async fn rate_limit_storms_server_errors_timeouts_and_gateway_drops_slow_things_
     let clock = Arc::new(career_circle_core::clock::SystemClock);
     let (stop, stopped) = watch::channel(false);
     let bot = tokio::spawn(serve(s, test_connection(&discord), clock, stopped));
-    assert!(discord.wait_connected(Duration::from_secs(10)).await);
+    assert!(discord.wait_connected(PATIENCE).await);
     discord.drop_gateway();
-    let settled = wait_until(Duration::from_secs(60), async || {
+    let settled = wait_until(PATIENCE, async || {
         sqlx::query_scalar::<_, i64>("SELECT count(*) FROM deliveries WHERE status = 'pending'")
             .fetch_one(&pool)
             .await
@@ -246,7 +243,7 @@ async fn rate_limit_storms_server_errors_timeouts_and_gateway_drops_slow_things_
     .await;
     assert!(settled, "every delivery despite the faults");
     assert!(
-        discord.wait_connected(Duration::from_secs(10)).await,
+        discord.wait_connected(PATIENCE).await,
         "the gateway came back"
     );
     let stats = discord.gateway_stats();
@@ -255,7 +252,7 @@ async fn rate_limit_storms_server_errors_timeouts_and_gateway_drops_slow_things_
         "the client resumed its session: {stats:?}"
     );
     stop.send(true).unwrap();
-    tokio::time::timeout(Duration::from_secs(15), bot)
+    tokio::time::timeout(PATIENCE, bot)
         .await
         .unwrap()
         .unwrap()
