@@ -19,5 +19,6 @@ mod reviews;
 mod schedule_planner;
 mod schedule_worker;
 mod schema;
+mod scripts;
 mod security;
 mod simulate;
