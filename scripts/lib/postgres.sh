@@ -69,7 +69,8 @@ cc_start_throwaway_pg() {
       -o "-p $port -h 127.0.0.1 -k $dir -c max_connections=300 -c fsync=off" start >/dev/null || { cat "$dir/server.log" >&2; return 1; }
   fi
   CC_PG_DIR=$dir
-  CC_PG_STOP=("${runas[@]}" "$pg_ctl" -D "$dir/data" -m fast -w stop)
+  CC_PG_CTL=$pg_ctl
+  CC_PG_RUNAS=("${runas[@]}")
   trap cc_stop_throwaway_pg EXIT
   export DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
 }
@@ -81,10 +82,10 @@ cc_stop_throwaway_pg() {
     CC_PG_CONTAINER=
   fi
   [ -n "${CC_PG_DIR:-}" ] || return 0
-  if [ "${CC_PG_STOP[0]:-}" = su ]; then
-    su "${CC_PG_STOP[1]}" -s /bin/sh -c "'${CC_PG_STOP[2]}' -D '$CC_PG_DIR/data' -m fast -w stop" >/dev/null 2>&1 || true
+  if [ "${CC_PG_RUNAS[0]:-}" = su ]; then
+    su "${CC_PG_RUNAS[1]}" -s /bin/sh -c "'$CC_PG_CTL' -D '$CC_PG_DIR/data' -m fast -w stop" >/dev/null 2>&1 || true
   else
-    "${CC_PG_STOP[@]}" >/dev/null 2>&1 || true
+    "${CC_PG_RUNAS[@]}" "$CC_PG_CTL" -D "$CC_PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
   fi
   rm -rf "$CC_PG_DIR"
   CC_PG_DIR=
