@@ -733,3 +733,38 @@ fn the_scrape_parser_reads_escapes_and_histograms() {
     );
     assert_eq!(s[1].name, "career_circle_y");
 }
+
+#[sqlx::test]
+async fn the_worker_reports_a_rate_limit_pause_while_it_lasts(pool: PgPool) {
+    let w = world(pool.clone(), "2027-03-31T00:00:00Z");
+    let actors = w.circle_with_members("g1", "UTC", &["UTC"]).await;
+    w.planner().tick(t("2027-04-01T09:00:00Z")).await.unwrap();
+    w.clock.set(t("2027-04-01T09:00:30Z"));
+    let chat = Arc::new(RecordingChat::new());
+    // A retry_after longer than any test: the pause lasts until the worker is stopped.
+    chat.fail_always(
+        Destination::Dm {
+            user_id: actors[0].user_id.clone(),
+        },
+        ChatError::RateLimited {
+            retry_after: Duration::from_secs(3600),
+        },
+    );
+    let worker = w.worker(chat);
+    let status = worker.status();
+    assert!(status.pauses().is_empty());
+    let (stop, stopped) = watch::channel(false);
+    let running = tokio::spawn(async move { worker.run(stopped).await });
+    let started = Instant::now();
+    while !status.is_paused(PauseReason::RateLimited) {
+        assert!(started.elapsed() < PATIENCE, "the worker never paused");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(!status.is_paused(PauseReason::TokenRejected));
+    stop.send(true).unwrap();
+    tokio::time::timeout(PATIENCE, running)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.pauses().is_empty(), "the pause ended with the wait");
+}
