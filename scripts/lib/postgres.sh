@@ -235,3 +235,36 @@ cc_find_or_start_pg() { # [test|run]
   cc_how_to_get_pg none
   return 1
 }
+
+# sqlx::test names each test's database after the test alone, so two test runs on one server (two checkouts, or a
+# developer and CI) drop each other's databases mid-test. scripts/test holds this server-wide advisory lock while
+# its tests run: a second run waits for the first. It needs psql; without it runs are not serialised. The lock is
+# released when the shell exits (psql sees its input close). CC_PG_TEST_LOCK_KEY picks another lock (tests).
+cc_lock_server_for_tests() {
+  command -v psql >/dev/null 2>&1 || {
+    cc_pg_note "no psql on PATH: not guarding against another test run on this server"
+    return 0
+  }
+  local key=${CC_PG_TEST_LOCK_KEY:-7161122544235123827} line status waited=0
+  coproc CC_PG_LOCK { exec psql "$DATABASE_URL" -X -q -t -A -v ON_ERROR_STOP=1 2>&1; }
+  printf "select pg_advisory_lock(%s);\nselect 'locked';\n" "$key" >&"${CC_PG_LOCK[1]}"
+  while :; do
+    status=0
+    read -r -t 5 line <&"${CC_PG_LOCK[0]}" || status=$?
+    if [ "$status" = 0 ]; then
+      case "$line" in
+        locked) return 0 ;;
+        "") continue ;;
+        *) cc_pg_note "cannot take the test lock: $line"; return 1 ;;
+      esac
+    fi
+    if [ "$status" -le 128 ]; then
+      cc_pg_note "psql ended before it could take the test lock"
+      return 1
+    fi
+    if [ "$waited" = 0 ]; then
+      cc_pg_note "another test run holds this PostgreSQL server; waiting for it to finish"
+      waited=1
+    fi
+  done
+}

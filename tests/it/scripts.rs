@@ -191,3 +191,56 @@ fn for_run_docker_postgres_keeps_its_data_in_a_named_volume() {
         run.stderr
     );
 }
+
+/// A shell that takes the test lock of scripts/test on the tests' own server (under another key than the run
+/// this test is part of, which holds the real one).
+fn lock_holder(then: &str) -> std::process::Child {
+    Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            ". scripts/lib/postgres.sh && cc_lock_server_for_tests && {then}"
+        ))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env(
+            "DATABASE_URL",
+            std::env::var("DATABASE_URL").expect("scripts/test sets DATABASE_URL"),
+        )
+        .env("CC_PG_TEST_LOCK_KEY", "4711")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn a_second_test_run_on_one_server_waits_for_the_first() {
+    use std::io::{BufRead, BufReader, Write};
+    assert!(
+        Command::new("sh")
+            .args(["-c", "command -v psql"])
+            .status()
+            .unwrap()
+            .success(),
+        "psql, which the lock uses, is on PATH"
+    );
+    // The first run holds the lock until its input ends.
+    let mut first = lock_holder("echo got && read -r _");
+    let mut first_out = BufReader::new(first.stdout.take().unwrap()).lines();
+    assert_eq!(first_out.next().unwrap().unwrap(), "got");
+    // The second says it waits, and does.
+    let mut second = lock_holder("echo got");
+    let mut second_err = BufReader::new(second.stderr.take().unwrap()).lines();
+    let said = second_err.next().unwrap().unwrap();
+    assert!(
+        said.contains("another test run holds this PostgreSQL server"),
+        "{said}"
+    );
+    assert!(second.try_wait().unwrap().is_none(), "still waiting");
+    // The first ends; the second gets the server.
+    first.stdin.take().unwrap().write_all(b"done\n").unwrap();
+    assert!(first.wait().unwrap().success());
+    let out = second.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "got");
+}
