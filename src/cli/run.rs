@@ -145,11 +145,6 @@ pub async fn serve(
     let gateway = settings.discord.gateway;
     let gateway_connected = Arc::new(AtomicBool::new(false));
     let metrics = ops::metrics_handle()?;
-    let health = Health {
-        pool: pool.clone(),
-        gateway_connected: gateway_connected.clone(),
-        gateway_expected: gateway,
-    };
 
     // Any part ending early (an error, or the gateway giving up) stops the others: the supervisor's watch.
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -163,6 +158,15 @@ pub async fn serve(
         }
         let _ignored_if_stopped = stop_on_signal.send(true);
     });
+
+    let worker = Worker::new(pool.clone(), chat, clock.clone(), settings.worker.clone());
+    let health = Health {
+        pool: pool.clone(),
+        gateway_connected: gateway_connected.clone(),
+        gateway_expected: gateway,
+        worker: worker.status(),
+        clock: clock.clone(),
+    };
 
     let mut tasks = JoinSet::new();
     tasks.spawn(named(
@@ -183,7 +187,6 @@ pub async fn serve(
             stop_rx.clone(),
         ),
     ));
-    let worker = Worker::new(pool.clone(), chat, clock, settings.worker.clone());
     let worker_stop = stop_rx.clone();
     tasks.spawn(named("worker", async move {
         worker.run(worker_stop).await;

@@ -47,13 +47,18 @@ fn bench_deliver_smoke() {
         assert_eq!(json[run]["messages"], 300, "{json}");
         assert_eq!(json[run]["duplicates"], 0, "{json}");
         assert!(json[run]["achieved_rate"].as_f64().unwrap() > 0.0);
+        assert!(json[run]["busiest_second"].as_u64().unwrap() > 0, "{json}");
     }
 }
 
 #[test]
 fn bench_memory_smoke() {
     let json = bench(&["memory", "--members", "500", "--burst", "200"]);
-    assert_eq!(json["burst"], 200);
+    assert_eq!(json["burst"], 200, "the whole burst was queued: {json}");
+    assert_eq!(
+        json["delivered"], 200,
+        "and delivered, however long it took: {json}"
+    );
     let (idle, peak) = (
         json["idle_rss_mib"].as_f64().unwrap(),
         json["burst_peak_rss_mib"].as_f64().unwrap(),
@@ -66,10 +71,12 @@ fn bench_memory_smoke() {
 fn bench_commands_smoke() {
     let json = bench(&["commands", "--count", "200", "--concurrency", "2"]);
     assert_eq!(json["commands"], 200);
+    // Answered at all, not "within 3 s": how fast is the benchmark's figure, and a loaded machine is slower.
     assert_eq!(
         json["answered"], 200,
-        "every interaction answered through poise within 3 s: {json}"
+        "every interaction answered through poise: {json}"
     );
+    assert_eq!(json["unanswered"], 0, "{json}");
     assert_eq!(json["unexpected_errors"], 0, "{json}");
     assert!(json["p99_ms"].as_f64().unwrap() >= json["p50_ms"].as_f64().unwrap());
 }

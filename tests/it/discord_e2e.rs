@@ -35,14 +35,31 @@ pub fn db_url(pool: &PgPool) -> String {
     format!("{server}/{name}{query}")
 }
 
+/// How long a test waits for something that only a busy machine delays: generous, since a test must not fail
+/// for being slow, and it returns as soon as the condition holds.
+pub const PATIENCE: Duration = Duration::from_secs(120);
+
 async fn eventually<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
-    for _ in 0..200 {
+    let started = std::time::Instant::now();
+    loop {
         if let Some(v) = probe() {
             return v;
         }
+        assert!(started.elapsed() < PATIENCE, "timed out waiting for {what}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("timed out waiting for {what}");
+}
+
+/// Waits until the database holds what `probe` looks for.
+async fn recorded(what: &str, mut probe: impl AsyncFnMut() -> bool) {
+    let started = std::time::Instant::now();
+    while !probe().await {
+        assert!(
+            started.elapsed() < PATIENCE,
+            "timed out waiting for {what} to be recorded"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// The body of the interaction callback the bot sent for `interaction`.
@@ -96,7 +113,7 @@ async fn a_member_goes_through_a_quarter_on_discord(pool: PgPool) {
     let (stop, stopped) = watch::channel(false);
     let bot = tokio::spawn(serve(settings, connection, clock.clone(), stopped));
 
-    if !discord.wait_connected(Duration::from_secs(10)).await {
+    if !discord.wait_connected(PATIENCE).await {
         let why = if bot.is_finished() {
             format!("{:?}", bot.await)
         } else {
@@ -250,10 +267,25 @@ async fn a_member_goes_through_a_quarter_on_discord(pool: PgPool) {
         })
     })
     .await;
+    // The DM reaches her as soon as Discord has it, but the worker records it as sent (with its message id,
+    // which her reply refers to) a moment later; a reply before that finds no open check-in. A person cannot
+    // answer that fast; the test can, so it waits for the record first.
+    let prompt_id = prompt["id"].as_str().unwrap().to_owned();
+    recorded("the check-in prompt as sent", async || {
+        sqlx::query_scalar!(
+            "SELECT count(*) FROM deliveries WHERE kind = 'checkin_prompt' AND status = 'sent' AND message_id = $1",
+            prompt_id
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+            == Some(1)
+    })
+    .await;
     let reply = discord.dm_message(
         &alice,
         "On track: pricing page shipped. Writing slipped in March.",
-        prompt["id"].as_str(),
+        Some(&prompt_id),
     );
     discord.message_create(reply);
     eventually("the check-in confirmation", || {
@@ -324,7 +356,19 @@ async fn a_member_goes_through_a_quarter_on_discord(pool: PgPool) {
         "{post}"
     );
 
-    // Feedback by reply is attributed to her.
+    // Feedback by reply is attributed to her, once her post is on record (as for the check-in reply above).
+    let post_id = post["id"].as_str().unwrap().to_owned();
+    recorded("alice's review post", async || {
+        sqlx::query_scalar!(
+            "SELECT count(*) FROM review_posts WHERE message_id = $1",
+            post_id
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+            == Some(1)
+    })
+    .await;
     let feedback = discord.channel_message(
         &organiser,
         &thread_id,
@@ -334,7 +378,8 @@ async fn a_member_goes_through_a_quarter_on_discord(pool: PgPool) {
     );
     discord.message_create(feedback);
     let mut stored = None;
-    for _ in 0..200 {
+    let started = std::time::Instant::now();
+    while started.elapsed() < PATIENCE {
         stored = sqlx::query_scalar::<_, String>(
             "SELECT m.platform_user_id FROM peer_feedback f JOIN members m ON m.id = f.subject_id",
         )
@@ -373,7 +418,7 @@ async fn a_member_goes_through_a_quarter_on_discord(pool: PgPool) {
     .await;
 
     stop.send(true).unwrap();
-    tokio::time::timeout(Duration::from_secs(15), bot)
+    tokio::time::timeout(PATIENCE, bot)
         .await
         .expect("graceful stop")
         .unwrap()

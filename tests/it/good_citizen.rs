@@ -88,6 +88,7 @@ async fn three_instances_share_one_pace_and_remember_dm_channels(pool: PgPool) {
     let mut bots: Vec<_> = (0..3).map(|_| spawn(&pool, &discord, &plain)).collect();
     let all = until(Duration::from_secs(300), async || sent(&pool).await == 300).await;
     assert!(all, "not all sent: {}", log_of(&bots[0].1));
+    assert_eq!(discord.rate_limited_count(), 0, "no 429 at all");
     assert_eq!(dm_opens(&discord), 300, "one DM channel opened per member");
     // A restart: the DM channels are remembered in the database, not in a process.
     for (child, _) in &mut bots {
@@ -617,15 +618,22 @@ async fn discords_documented_payloads_parse_and_the_loopback_sends_their_shape()
         serde_json::from_slice(&std::fs::read(dir.join(p)).unwrap_or_else(|e| panic!("{p}: {e}")))
             .unwrap()
     };
-    // serenity requires fields that the older doc examples predate: the member's `flags`, the interaction's
-    // `attachment_size_limit`, and (in the oldest slash-command example only) `application_id`. Only those are
-    // added, and only where missing.
+    // serenity requires fields the doc examples predate: the member's `flags` and the interaction's
+    // `attachment_size_limit`, and, in the examples written before entitlements and app contexts, top-level
+    // `entitlements` (plus `application_id` and `version` in the oldest). Those missing top-level fields are taken
+    // from the loopback's own interaction envelope; `data`, `member` and `message` stay Discord's own.
+    let discord = LoopbackDiscord::start().await;
+    let seeds = discord.seeds();
+    let ours = discord.slash_command(&seeds.member_ids[0], &seeds.channel_id, "help", json!([]));
     let complete = |mut v: Value| -> Value {
         if let Some(map) = v.as_object_mut() {
             map.entry("attachment_size_limit")
                 .or_insert(json!(26_214_400));
-            map.entry("application_id")
-                .or_insert(json!("775799577604522054"));
+            if let Some(envelope) = ours.as_object() {
+                for (k, val) in envelope {
+                    map.entry(k.clone()).or_insert(val.clone());
+                }
+            }
             if let Some(member) = map.get_mut("member").and_then(Value::as_object_mut) {
                 member.entry("flags").or_insert(json!(0));
             }
@@ -671,9 +679,6 @@ async fn discords_documented_payloads_parse_and_the_loopback_sends_their_shape()
     checked += 2;
 
     // The loopback's interactions carry every field Discord's own examples carry.
-    let discord = LoopbackDiscord::start().await;
-    let seeds = discord.seeds();
-    let ours = discord.slash_command(&seeds.member_ids[0], &seeds.channel_id, "help", json!([]));
     let theirs = read("interactions/application_command_slash_with_string_option.json");
     let missing: Vec<&String> = theirs
         .as_object()
@@ -722,4 +727,76 @@ async fn discords_documented_payloads_parse_and_the_loopback_sends_their_shape()
         "the loopback's button press lacks {missing:?}"
     );
     assert_eq!(checked, 8);
+}
+
+#[sqlx::test]
+async fn a_revoked_token_holds_delivery_and_health_until_it_works_again(pool: PgPool) {
+    let discord = LoopbackDiscord::start().await;
+    let users = burst(&pool, &discord, 5).await;
+    discord.reject_token_for(Duration::from_secs(30));
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut settings = crate::support::settings().with_database_url(&db_url(&pool));
+    settings.http.bind = format!("127.0.0.1:{port}").parse().unwrap();
+    settings.discord.gateway = false;
+    settings.worker.poll_interval = Duration::from_millis(100);
+    settings.worker.broken_probe = Duration::from_secs(1);
+    let connection = career_circle_discord::Connection {
+        token: TOKEN.to_owned(),
+        proxy: Some(discord.base_url()),
+        register: career_circle_core::settings::CommandScope::Guild,
+        dev_guild_id: discord.guild_id().parse().ok(),
+        request_timeout: Duration::from_secs(5),
+    };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let bot = tokio::spawn(career_circle::cli::run::serve(
+        settings,
+        connection,
+        Arc::new(career_circle_core::clock::SystemClock),
+        stopped,
+    ));
+    let health = format!("http://127.0.0.1:{port}/healthz");
+    let refused = until(Duration::from_secs(120), async || {
+        match reqwest::get(&health).await {
+            Ok(r) if r.status() == 503 => r.text().await.unwrap_or_default().contains("reset it"),
+            _ => false,
+        }
+    })
+    .await;
+    assert!(refused, "/healthz never said the token was refused");
+    let failed = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM deliveries WHERE status = 'failed'")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        failed().await,
+        0,
+        "nothing fails while the token is refused"
+    );
+    let all = until(Duration::from_secs(180), async || sent(&pool).await == 5).await;
+    assert!(all, "the nudges were not sent once the token worked again");
+    let healthy = until(Duration::from_secs(60), async || {
+        reqwest::get(&health).await.is_ok_and(|r| r.status() == 200)
+    })
+    .await;
+    assert!(healthy, "/healthz did not recover");
+    stop.send(true).unwrap();
+    bot.await.unwrap().unwrap();
+    assert_eq!(failed().await, 0);
+    for u in &users {
+        assert_eq!(discord.dm_messages_to(u).len(), 1, "each nudge once");
+    }
+    let attempts: Vec<i32> = sqlx::query_scalar("SELECT attempts FROM deliveries")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert!(
+        attempts.iter().all(|a| *a == 1),
+        "refusals used no attempts: {attempts:?}"
+    );
 }

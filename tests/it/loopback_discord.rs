@@ -23,7 +23,8 @@ use crate::support::discord::spec::{self, ROUTES, match_route};
 use crate::support::discord::{Fault, LoopbackDiscord};
 
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(2);
-const WAIT: Duration = Duration::from_secs(10);
+/// How long to wait for what only a busy machine delays.
+const WAIT: Duration = Duration::from_secs(120);
 
 fn chat(discord: &LoopbackDiscord) -> DiscordChat {
     DiscordChat::new(Arc::new(discord.http()), CLIENT_TIMEOUT).expect("HTTP client")

@@ -22,5 +22,6 @@ mod reviews;
 mod schedule_planner;
 mod schedule_worker;
 mod schema;
+mod scripts;
 mod security;
 mod simulate;

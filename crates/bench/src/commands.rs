@@ -168,7 +168,7 @@ async fn measure(
     let started = Instant::now();
     while !discord.ready() {
         anyhow::ensure!(
-            started.elapsed() < Duration::from_secs(20),
+            started.elapsed() < Duration::from_secs(120),
             "the bot never became ready"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -192,9 +192,10 @@ async fn measure(
                     options,
                 );
                 let sent = Instant::now();
+                // Wait for the answer itself, however busy the machine: whether it came within Discord's 3 s
+                // is a figure of the result, not a reason to stop waiting.
                 let answered =
-                    tokio::time::timeout(Duration::from_secs(3), discord.interact(interaction))
-                        .await;
+                    tokio::time::timeout(ANSWER_BOUND, discord.interact(interaction)).await;
                 match answered {
                     Ok(Some(at)) => own.push(Some((at - sent).as_secs_f64() * 1000.0)),
                     _ => own.push(None),
@@ -223,23 +224,31 @@ async fn measure(
             .copied()
             .unwrap_or(0.0)
     };
+    let in_deadline = latencies.iter().filter(|ms| **ms <= DEADLINE_MS).count();
     Ok(json!({
         "scenario": "commands",
         "commands": latencies.len() + unanswered,
         "answered": latencies.len(),
-        "unanswered_in_3s": unanswered,
+        "unanswered": unanswered,
+        "unanswered_in_3s": latencies.len() + unanswered - in_deadline,
         "unexpected_errors": discord.apologies(),
         "concurrency": workers,
         "p50_ms": round(pct(0.5)),
         "p99_ms": round(pct(0.99)),
         "max_ms": round(latencies.last().copied().unwrap_or(0.0)),
         "throughput_per_s": round(latencies.len() as f64 / seconds),
-        "deadline_ms": 3000,
-        "ratio_p99_to_deadline": round(pct(0.99) / 3000.0),
+        "deadline_ms": DEADLINE_MS,
+        "ratio_p99_to_deadline": round(pct(0.99) / DEADLINE_MS),
         "goal": "p99 under 15 ms",
     })
     .to_string())
 }
+
+/// Discord's window for answering an interaction.
+const DEADLINE_MS: f64 = 3000.0;
+
+/// How long one command's answer is waited for before it counts as never answered.
+const ANSWER_BOUND: Duration = Duration::from_secs(120);
 
 fn round(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0

@@ -27,6 +27,8 @@ struct Inner {
     next_id: u64,
     first: Option<Instant>,
     last: Option<Instant>,
+    /// When each request arrived (DM opens and posts alike): every one counts against the bot-wide limit.
+    requests: Vec<Instant>,
 }
 
 #[derive(Clone, Default)]
@@ -48,6 +50,36 @@ impl Sink {
         let inner = self.lock();
         match (inner.first, inner.last) {
             (Some(a), Some(b)) => (b - a).as_secs_f64(),
+            _ => 0.0,
+        }
+    }
+
+    /// Requests received in all.
+    pub fn requests(&self) -> usize {
+        self.lock().requests.len()
+    }
+
+    /// The most requests that arrived within any one second: the bot-wide limit the pacing must keep.
+    pub fn busiest_second(&self) -> usize {
+        let mut times = self.lock().requests.clone();
+        times.sort();
+        let (mut best, mut start) = (0, 0);
+        for end in 0..times.len() {
+            while times[end].duration_since(times[start]) >= std::time::Duration::from_secs(1) {
+                start += 1;
+            }
+            best = best.max(end - start + 1);
+        }
+        best
+    }
+
+    /// Requests a second between the first and the last request.
+    pub fn request_rate(&self) -> f64 {
+        let inner = self.lock();
+        match (inner.requests.iter().min(), inner.requests.iter().max()) {
+            (Some(a), Some(b)) if b > a => {
+                (inner.requests.len() - 1) as f64 / (*b - *a).as_secs_f64()
+            }
             _ => 0.0,
         }
     }
@@ -82,7 +114,11 @@ fn user(id: &str, bot: bool) -> Value {
            "public_flags": 0, "flags": 0, "bot": bot})
 }
 
-async fn open_dm(axum::Json(body): axum::Json<Value>) -> (StatusCode, axum::Json<Value>) {
+async fn open_dm(
+    State(sink): State<Sink>,
+    axum::Json(body): axum::Json<Value>,
+) -> (StatusCode, axum::Json<Value>) {
+    sink.lock().requests.push(Instant::now());
     let Some(recipient) = body["recipient_id"]
         .as_str()
         .and_then(|r| r.parse::<u64>().ok())
@@ -115,6 +151,7 @@ async fn create_message(
     let now = Instant::now();
     let id = {
         let mut inner = sink.lock();
+        inner.requests.push(now);
         let existing = nonce
             .as_ref()
             .and_then(|n| inner.nonces.get(&(channel_id.clone(), n.clone())).cloned());

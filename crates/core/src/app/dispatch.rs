@@ -33,7 +33,11 @@ impl App {
         async move {
             let started = Instant::now();
             let result = self.dispatch(actor, command).await;
-            crate::ops::record_command(path, started.elapsed().as_secs_f64(), result.is_ok());
+            crate::ops::record_command(
+                path,
+                started.elapsed().as_secs_f64(),
+                crate::ops::CommandOutcome::of(&result),
+            );
             let mut reply = match result {
                 Ok(reply) => reply,
                 Err(e) => {

@@ -17,6 +17,11 @@ use async_trait::async_trait;
 /// limits can ask for over 20 minutes; an hour is the most the bot ever waits on its word).
 pub const HOLD_MAX: Duration = Duration::from_secs(3600);
 
+/// How late after its slot a request may still go.
+const LATE: Duration = Duration::from_millis(50);
+/// How many times a stalled request books again before it goes anyway.
+const REBOOK_MAX: usize = 5;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Lane {
     pub key: String,
@@ -47,12 +52,22 @@ pub trait Pacer: Send + Sync {
     /// requests left until its reset.
     async fn hold(&self, key: &str, wait: Duration) -> anyhow::Result<()>;
 
-    /// Waits for a slot on each lane in turn: the narrow ones first, the bot-wide one last.
+    /// Waits for a slot on each lane in turn: the narrow ones first, the bot-wide one last. A request that wakes
+    /// well after its slot (the process was stalled) books a new one rather than go late: late requests bunched
+    /// with on-time ones would break the limit the slots keep.
     async fn pace(&self, lanes: &[Lane]) -> anyhow::Result<()> {
         for lane in lanes {
-            let wait = self.book(lane).await?;
-            if !wait.is_zero() {
-                tokio::time::sleep(wait.min(HOLD_MAX)).await;
+            for _ in 0..REBOOK_MAX {
+                let asked = Instant::now();
+                let wait = self.book(lane).await?.min(HOLD_MAX);
+                let due = asked + wait;
+                let wait = due.saturating_duration_since(Instant::now());
+                if !wait.is_zero() {
+                    tokio::time::sleep(wait).await;
+                }
+                if Instant::now().saturating_duration_since(due) <= LATE {
+                    break;
+                }
             }
         }
         Ok(())

@@ -1,5 +1,6 @@
 //! The operator endpoint: `/healthz` for orchestrators and `/metrics` for Prometheus.
 
+pub mod metrics;
 pub mod status;
 
 use std::net::SocketAddr;
@@ -15,7 +16,11 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use sqlx::PgPool;
 use tokio::sync::watch;
 
-/// What `/healthz` looks at. The gateway flag is set by the Discord adapter on READY/RESUMED and cleared on
+use crate::clock::Clock;
+pub use metrics::{CommandOutcome, record_command};
+use status::WorkerStatus;
+
+/// What the endpoint looks at. The gateway flag is set by the Discord adapter on READY/RESUMED and cleared on
 /// disconnect.
 #[derive(Clone)]
 pub struct Health {
@@ -23,6 +28,10 @@ pub struct Health {
     pub gateway_connected: Arc<AtomicBool>,
     /// False when this process runs no gateway (then only the database counts).
     pub gateway_expected: bool,
+    /// The worker's pauses: a rejected token makes the instance unhealthy.
+    pub worker: WorkerStatus,
+    /// The clock the worker runs on, for the age of the oldest due delivery.
+    pub clock: Arc<dyn Clock>,
 }
 
 #[derive(Clone)]
@@ -31,7 +40,8 @@ struct AppState {
     metrics: PrometheusHandle,
 }
 
-/// Installs the process-wide Prometheus recorder once; later calls return the same handle.
+/// Installs the process-wide Prometheus recorder once, with every recorded series registered at zero; later
+/// calls return the same handle.
 pub fn metrics_handle() -> anyhow::Result<PrometheusHandle> {
     static HANDLE: std::sync::OnceLock<PrometheusHandle> = std::sync::OnceLock::new();
     if let Some(h) = HANDLE.get() {
@@ -47,9 +57,10 @@ pub fn metrics_handle() -> anyhow::Result<PrometheusHandle> {
         )?
         .build_recorder();
     let handle = recorder.handle();
-    if metrics::set_global_recorder(recorder).is_err() {
+    if ::metrics::set_global_recorder(recorder).is_err() {
         anyhow::bail!("a metrics recorder was already installed");
     }
+    metrics::register();
     Ok(HANDLE.get_or_init(|| handle).clone())
 }
 
@@ -69,12 +80,30 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     let db_ok = matches!(db, Ok(Ok(1)));
     let gateway_ok =
         !state.health.gateway_expected || state.health.gateway_connected.load(Ordering::Relaxed);
-    let body = serde_json::json!({
-        "status": if db_ok && gateway_ok { "ok" } else { "unavailable" },
+    let pauses = state.health.worker.pauses();
+    let worker_ok = !pauses.iter().any(|r| r.is_unhealthy());
+    let healthy = db_ok && gateway_ok && worker_ok;
+    let worker = match pauses.first() {
+        None => "running".to_owned(),
+        Some(_) => format!(
+            "paused: {}",
+            pauses
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let mut body = serde_json::json!({
+        "status": if healthy { "ok" } else { "unavailable" },
         "database": if db_ok { "ok" } else { "unreachable" },
         "gateway": if !state.health.gateway_expected { "not running" } else if gateway_ok { "connected" } else { "disconnected" },
+        "worker": worker,
     });
-    let status = if db_ok && gateway_ok {
+    if let (Some(reason), Some(map)) = (state.health.worker.refusal(), body.as_object_mut()) {
+        map.insert("reason".into(), serde_json::Value::String(reason));
+    }
+    let status = if healthy {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
@@ -82,10 +111,46 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     (status, axum::Json(body))
 }
 
+/// How long a scrape waits for the database before leaving its series out.
+const SCRAPE_DATABASE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
 async fn render_metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let health = &state.health;
+    let now = health.clock.now();
+    let database = match tokio::time::timeout(
+        SCRAPE_DATABASE_TIMEOUT,
+        metrics::DatabaseView::read(&health.pool, now),
+    )
+    .await
+    {
+        Ok(Ok(view)) => Some(view),
+        Ok(Err(error)) => {
+            tracing::warn!(error = %error, "metrics: the database did not answer");
+            None
+        }
+        Err(_) => {
+            tracing::warn!("metrics: the database did not answer in time");
+            None
+        }
+    };
+    let mut body = state.metrics.render();
+    if !body.is_empty() && !body.ends_with('\n') {
+        body.push('\n');
+    }
+    body.push_str(&metrics::render_live(&metrics::Live {
+        now,
+        database: database.as_ref(),
+        discord_gateway: health
+            .gateway_expected
+            .then(|| health.gateway_connected.load(Ordering::Relaxed)),
+        worker: &health.worker,
+    }));
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(),
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
     )
 }
 
@@ -107,12 +172,4 @@ pub async fn serve(
         })
         .await?;
     Ok(())
-}
-
-/// Records one handled command for /metrics.
-pub fn record_command(name: &str, seconds: f64, ok: bool) {
-    metrics::counter!("career_circle_commands_total", "command" => name.to_owned(), "outcome" => if ok { "ok" } else { "error" })
-        .increment(1);
-    metrics::histogram!("career_circle_command_duration_seconds", "command" => name.to_owned())
-        .record(seconds);
 }

@@ -47,6 +47,8 @@ impl PauseReason {
 #[derive(Debug, Clone, Default)]
 pub struct WorkerStatus {
     paused: Arc<[AtomicBool; PauseReason::ALL.len()]>,
+    /// What the platform said and what to do, while the bot is refused: shown by `/healthz`.
+    why: Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl WorkerStatus {
@@ -56,6 +58,23 @@ impl WorkerStatus {
 
     pub fn resume(&self, reason: PauseReason) {
         self.paused[reason.index()].store(false, Ordering::Relaxed);
+    }
+
+    /// Pauses for a rejected token, with the platform's words and the fix for `/healthz`.
+    pub fn refused(&self, why: String) {
+        *self.why.lock().unwrap_or_else(|p| p.into_inner()) = Some(why);
+        self.pause(PauseReason::TokenRejected);
+    }
+
+    /// The platform accepts the bot again.
+    pub fn accepted(&self) {
+        self.why.lock().unwrap_or_else(|p| p.into_inner()).take();
+        self.resume(PauseReason::TokenRejected);
+    }
+
+    /// Why the bot is refused, while it is.
+    pub fn refusal(&self) -> Option<String> {
+        self.why.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     pub fn is_paused(&self, reason: PauseReason) -> bool {

@@ -21,6 +21,7 @@ use crate::chat::{ChatError, ChatPort, FaultClass};
 use crate::clock::{Clock, after};
 use crate::domain::delivery::{DeliveryKind, DeliveryStatus};
 use crate::domain::period::{Period, local_date};
+use crate::ops::metrics::{DeliveryOutcome, count_delivery};
 use crate::ops::status::{PauseReason, WorkerStatus};
 use crate::schedule::render::{Rendered, render};
 use crate::schedule::review::{self, Step, StepError};
@@ -50,6 +51,9 @@ pub struct Worker {
     /// Why the platform refuses the bot, while it does.
     broken: std::sync::Mutex<Option<String>>,
 }
+
+/// How the `last_error` of a delivery that ran out of attempts begins (the failure gauge of /metrics sorts by it).
+pub const GAVE_UP: &str = "gave up after";
 
 impl Worker {
     pub fn new(
@@ -123,7 +127,7 @@ impl Worker {
             }
         }
         if let Some(oldest) = batch.iter().map(|d| d.due_at).min() {
-            metrics::gauge!("career_circle_claim_lag_seconds")
+            metrics::gauge!(crate::ops::metrics::CLAIM_LAG)
                 .set((now - oldest).num_milliseconds() as f64 / 1000.0);
         }
         // Deliveries of a batch go out concurrently (the rate limiters still pace them); once the platform asks
@@ -187,7 +191,7 @@ impl Worker {
             Rendered::Skip(reason) => {
                 outbox::mark_final(&self.pool, d.id, &self.id, DeliveryStatus::Skipped, &reason)
                     .await?;
-                count(d.kind, "skipped");
+                count(d.kind, DeliveryOutcome::Skipped);
                 outcome.skipped += 1;
                 return Ok(());
             }
@@ -237,7 +241,7 @@ impl Worker {
         )
         .await?
         {
-            count(d.kind, "sent");
+            count(d.kind, DeliveryOutcome::Sent);
             outcome.sent += 1;
             self.broken_cleared(d);
         } else {
@@ -265,7 +269,7 @@ impl Worker {
                 )
                 .await?
                 {
-                    count(d.kind, "sent");
+                    count(d.kind, DeliveryOutcome::Sent);
                     outcome.sent += 1;
                 }
                 Ok(())
@@ -273,7 +277,7 @@ impl Worker {
             Ok(Step::Skip(reason)) => {
                 outbox::mark_final(&self.pool, d.id, &self.id, DeliveryStatus::Skipped, &reason)
                     .await?;
-                count(d.kind, "skipped");
+                count(d.kind, DeliveryOutcome::Skipped);
                 outcome.skipped += 1;
                 Ok(())
             }
@@ -311,7 +315,7 @@ impl Worker {
                     known,
                 )
                 .await?;
-                count(d.kind, "rate_limited");
+                count(d.kind, DeliveryOutcome::RateLimited);
                 outcome.retried += 1;
                 // A limit on one channel or DM holds only that delivery (the adapter's pacing holds its lane);
                 // a bot-wide one holds everything.
@@ -330,7 +334,7 @@ impl Worker {
                     known,
                 )
                 .await?;
-                count(d.kind, "paused");
+                count(d.kind, DeliveryOutcome::Paused);
                 outcome.retried += 1;
                 outcome.pause = Some(self.settings.broken_probe);
                 self.broken(d, detail, fix);
@@ -344,7 +348,7 @@ impl Worker {
                     &e.to_string(),
                 )
                 .await?;
-                count(d.kind, "failed");
+                count(d.kind, DeliveryOutcome::Failed);
                 outcome.failed += 1;
                 tracing::warn!(error = %e, circle_wide, "delivery failed for good");
                 if d.kind != DeliveryKind::OrganiserAlert
@@ -365,15 +369,16 @@ impl Worker {
             tracing::error!(platform = %d.platform, detail, fix, "the platform refuses the bot; deliveries wait");
         }
         *guard = Some(detail.to_owned());
-        self.status.pause(PauseReason::TokenRejected);
+        self.status
+            .refused(format!("{}: {detail}; {fix}", d.platform));
     }
 
     fn broken_cleared(&self, d: &Claimed) {
         let mut guard = self.broken.lock().unwrap_or_else(|p| p.into_inner());
         if guard.take().is_some() {
             tracing::info!(platform = %d.platform, "the platform accepts the bot again; deliveries resume");
+            self.status.accepted();
         }
-        self.status.resume(PauseReason::TokenRejected);
     }
 
     /// Why the platform refuses the bot, while it does.
@@ -398,10 +403,10 @@ impl Worker {
                 d.id,
                 &self.id,
                 DeliveryStatus::Failed,
-                &format!("gave up after {attempts} attempts: {error}"),
+                &format!("{GAVE_UP} {attempts} attempts: {error}"),
             )
             .await?;
-            count(d.kind, "failed");
+            count(d.kind, DeliveryOutcome::Failed);
             outcome.failed += 1;
             return Ok(());
         }
@@ -420,7 +425,7 @@ impl Worker {
             false,
         )
         .await?;
-        count(d.kind, "retried");
+        count(d.kind, DeliveryOutcome::Retried);
         outcome.retried += 1;
         Ok(())
     }
@@ -442,7 +447,9 @@ impl Worker {
             if *shutdown.borrow() {
                 break;
             }
-            let wait = match self.run_batch(Some(&shutdown)).await {
+            let batch = self.run_batch(Some(&shutdown)).await;
+            let paused_by_platform = matches!(&batch, Ok(o) if o.pause.is_some());
+            let wait = match batch {
                 Ok(o) if o.pause.is_some() => o.pause.unwrap_or(self.settings.poll_interval),
                 Ok(o) if o.claimed > 0 => Duration::ZERO,
                 Ok(_) => self.settings.poll_interval,
@@ -452,9 +459,15 @@ impl Worker {
                 }
             };
             if !wait.is_zero() {
+                if paused_by_platform {
+                    self.status.pause(PauseReason::RateLimited);
+                }
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
                     _ = shutdown.changed() => {}
+                }
+                if paused_by_platform {
+                    self.status.resume(PauseReason::RateLimited);
                 }
             }
         }
@@ -474,8 +487,8 @@ pub fn backoff(base: Duration, max: Duration, attempt: u32) -> Duration {
     capped.mul_f64(factor)
 }
 
-fn count(kind: DeliveryKind, outcome: &'static str) {
-    metrics::counter!("career_circle_deliveries_total", "kind" => kind.as_str(), "outcome" => outcome).increment(1);
+fn count(kind: DeliveryKind, outcome: DeliveryOutcome) {
+    count_delivery(kind.as_str(), outcome, 1);
 }
 
 fn hostname() -> String {

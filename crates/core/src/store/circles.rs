@@ -504,3 +504,24 @@ pub async fn delete_user(
     .await?;
     Ok(done.rows_affected())
 }
+
+/// Circles, and the members in at least one circle, on one chat platform (for /metrics).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlatformCounts {
+    pub platform: String,
+    pub circles: i64,
+    pub members: i64,
+}
+
+pub async fn counts_by_platform(pool: &PgPool) -> sqlx::Result<Vec<PlatformCounts>> {
+    sqlx::query_as!(
+        PlatformCounts,
+        r#"SELECT s.platform, count(DISTINCT c.id) AS "circles!", count(DISTINCT ms.member_id) AS "members!"
+           FROM servers s
+           JOIN circles c ON c.server_id = s.id
+           LEFT JOIN memberships ms ON ms.circle_id = c.id
+           GROUP BY s.platform"#
+    )
+    .fetch_all(pool)
+    .await
+}

@@ -368,3 +368,31 @@ pub async fn next_pending_after(
     .fetch_one(pool)
     .await
 }
+
+/// Pending deliveries (due, or waiting for their next attempt) by kind, for /metrics.
+pub async fn pending_by_kind(pool: &PgPool) -> sqlx::Result<Vec<(String, i64)>> {
+    let rows = sqlx::query!(
+        r#"SELECT kind, count(*) AS "count!" FROM deliveries WHERE status = 'pending' GROUP BY kind"#
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.kind, r.count)).collect())
+}
+
+/// Deliveries that failed for good since `since`, counted by their last error, for /metrics. A failed row keeps
+/// no time of failure: its last attempt was due at `next_attempt_at` (or, for a row planned late, when it was
+/// made), which is when it failed give or take the worker's claim lag.
+pub async fn failed_since(
+    pool: &PgPool,
+    since: DateTime<Utc>,
+) -> sqlx::Result<Vec<(Option<String>, i64)>> {
+    let rows = sqlx::query!(
+        r#"SELECT last_error, count(*) AS "count!" FROM deliveries
+           WHERE status = 'failed' AND GREATEST(next_attempt_at, created_at) >= $1
+           GROUP BY last_error"#,
+        since
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.last_error, r.count)).collect())
+}

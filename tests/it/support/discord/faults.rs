@@ -6,6 +6,8 @@ use serde_json::{Value, json};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Fault {
+    /// Answered as usual: queued before other faults, it lets that many requests through first.
+    Pass,
     /// 429 with Discord's body and rate-limit headers. Nothing is created.
     RateLimited { retry_after_secs: f64, global: bool },
     /// 429 for a shared resource (one DM channel, say): `X-RateLimit-Scope: shared`, no bucket counts.
@@ -46,7 +48,7 @@ pub struct FaultAnswer {
 }
 
 impl Fault {
-    /// The answer for every fault but [`Fault::Timeout`], which answers normally (late).
+    /// The answer for every fault but [`Fault::Pass`] and [`Fault::Timeout`], which answer normally (late).
     pub fn answer(&self, route: &str) -> Option<FaultAnswer> {
         match self {
             Self::RateLimited {
@@ -102,7 +104,7 @@ impl Fault {
                 body: json!({"message": "500: Internal Server Error", "code": 0}),
                 headers: Vec::new(),
             }),
-            Self::Timeout { .. } => None,
+            Self::Pass | Self::Timeout { .. } => None,
             Self::CannotDm => Some(FaultAnswer {
                 status: 403,
                 body: json!({"message": "Cannot send messages to this user", "code": 50007}),

@@ -335,6 +335,11 @@ impl LoopbackDiscord {
         });
     }
 
+    /// Forgets the faults not yet used.
+    pub fn clear_faults(&self) {
+        self.state().faults.clear();
+    }
+
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.state().requests.clone()
     }
