@@ -117,15 +117,18 @@ pub enum FailureClass {
     NotFound,
     /// Transient failures until the worker ran out of attempts.
     RetriesExhausted,
+    /// The platform refused the message for good (content blocked, archived thread, wrong channel type...).
+    Refused,
     Other,
 }
 
 impl FailureClass {
-    pub const ALL: [FailureClass; 5] = [
+    pub const ALL: [FailureClass; 6] = [
         Self::DmsClosed,
         Self::MissingPermissions,
         Self::NotFound,
         Self::RetriesExhausted,
+        Self::Refused,
         Self::Other,
     ];
 
@@ -135,6 +138,7 @@ impl FailureClass {
             Self::MissingPermissions => "missing_permissions",
             Self::NotFound => "not_found",
             Self::RetriesExhausted => "retries_exhausted",
+            Self::Refused => "refused",
             Self::Other => "other",
         }
     }
@@ -153,6 +157,8 @@ impl FailureClass {
             Self::MissingPermissions
         } else if error.starts_with(&ChatError::NotFound(String::new()).to_string()) {
             Self::NotFound
+        } else if error.starts_with("refused (") {
+            Self::Refused
         } else {
             Self::Other
         }
