@@ -42,9 +42,12 @@ pub struct Args {
     /// A span when the bot is not running: FROM..TO (dates or date-times, UTC). Repeatable.
     #[arg(long = "down", value_parser = parse_span)]
     pub down: Vec<(DateTime<Utc>, DateTime<Utc>)>,
-    /// Minutes between planner ticks.
+    /// Minutes between planner ticks: occurrences are observed at these boundaries, as a running bot would.
     #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u32).range(1..=1440))]
     pub tick: u32,
+    /// Visit every tick instead of jumping to the next one where something can be due (slow; the same output).
+    #[arg(long, hide = true)]
+    pub every_tick: bool,
 }
 
 fn parse_zone(text: &str) -> Result<Zone, String> {
@@ -184,12 +187,23 @@ async fn run_in(
     let worker = Worker::new(pool.clone(), chat.clone(), clock.clone(), worker_settings);
 
     let step = chrono::Duration::minutes(i64::from(args.tick));
+    // The first tick at or after `at`: ticks fall on `from + k * step`.
+    let tick_at_or_after = |at: DateTime<Utc>| -> DateTime<Utc> {
+        if at <= args.from {
+            return args.from;
+        }
+        let span = (at - args.from).num_seconds();
+        let step_s = step.num_seconds().max(1);
+        let k = (span + step_s - 1) / step_s;
+        args.from + chrono::Duration::seconds(k * step_s)
+    };
+    let down_at = |at: DateTime<Utc>| args.down.iter().find(|(a, b)| *a <= at && at < *b).copied();
     let mut now = args.from;
     let mut lines = Vec::new();
     let mut printed = std::collections::HashSet::new();
     while now <= args.to {
         clock.set(now);
-        let down = args.down.iter().any(|(a, b)| *a <= now && now < *b);
+        let down = down_at(now).is_some();
         if !down {
             planner.tick(now).await?;
             while worker.run_once().await?.claimed > 0 {}
@@ -201,22 +215,38 @@ async fn run_in(
                     .iter()
                     .position(|(id, _)| Some(*id) == d.member_id);
                 let zone = index.map(|i| member_ids[i].1).unwrap_or(args.zone);
-                let local = d.due_at.with_timezone(&zone.tz());
+                // When it went out (a nudge caught up after downtime goes out at the restart), and when it was due.
+                let sent_at = d.sent_at.unwrap_or(now);
                 lines.push((
-                    d.sent_at.unwrap_or(now),
+                    sent_at,
                     d.id,
                     serde_json::json!({
                         "kind": d.kind.as_str(),
                         "member": index,
                         "period": d.period.key(),
-                        "local": local.to_rfc3339(),
-                        "utc": d.due_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                        "local": sent_at.with_timezone(&zone.tz()).to_rfc3339(),
+                        "utc": sent_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                        "due_local": d.due_at.with_timezone(&zone.tz()).to_rfc3339(),
+                        "due": d.due_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                     })
                     .to_string(),
                 ));
             }
         }
-        now += step;
+        if args.every_tick {
+            now += step;
+            continue;
+        }
+        // Jump to the first tick where anything can be due (a schedule's next occurrence in any zone, or a
+        // follow-up waiting in the outbox); a tick that falls while the bot is down moves to the first one after.
+        let mut next = match planner.next_due(now).await? {
+            Some(at) => tick_at_or_after(at).max(now + step),
+            None => break,
+        };
+        while let Some((_, back)) = down_at(next) {
+            next = tick_at_or_after(back).max(next + step);
+        }
+        now = next;
     }
     lines.sort_by_key(|(sent, id, _)| (*sent, *id));
     // Every DM the recording chat saw is a member delivery the outbox records as sent (review threads add

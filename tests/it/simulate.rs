@@ -53,8 +53,16 @@ fn a_year_in_three_zones_prints_each_delivery_once_in_send_order() {
             .keys()
             .map(String::as_str)
             .collect();
-        assert_eq!(keys.len(), 5, "{line}");
-        for k in ["kind", "member", "period", "local", "utc"] {
+        assert_eq!(keys.len(), 7, "{line}");
+        for k in [
+            "kind",
+            "member",
+            "period",
+            "local",
+            "utc",
+            "due",
+            "due_local",
+        ] {
             assert!(keys.contains(&k), "{line}");
         }
     }
@@ -144,4 +152,55 @@ fn downtime_and_schedule_overrides() {
             .any(|l| l["kind"] == "checkin_prompt" && l["period"] == "2027-Q2"),
         "within grace: caught up"
     );
+}
+
+#[test]
+fn jumping_to_what_is_due_prints_what_visiting_every_tick_prints() {
+    let args = [
+        "--from",
+        "2027-02-20",
+        "--to",
+        "2027-04-20",
+        "--zone",
+        "Europe/London",
+        "--member",
+        "America/New_York",
+        "--member",
+        "Asia/Tokyo",
+        "--tick",
+        "60",
+        "--down",
+        "2027-02-27..2027-03-04",
+    ];
+    let jumped = simulate(&args);
+    let mut walk = args.to_vec();
+    walk.push("--every-tick");
+    let walked = simulate(&walk);
+    assert!(jumped.len() >= 8, "{jumped:?}");
+    assert_eq!(jumped, walked);
+}
+
+#[test]
+fn a_nudge_caught_up_after_downtime_shows_when_it_went_and_when_it_was_due() {
+    let lines = simulate(&[
+        "--from",
+        "2027-02-20",
+        "--to",
+        "2027-03-10",
+        "--zone",
+        "Asia/Tokyo",
+        "--down",
+        "2027-02-27..2027-03-04",
+    ]);
+    let march = lines
+        .iter()
+        .find(|l| l["kind"] == "monthly_nudge" && l["period"] == "2027-03")
+        .expect("caught up within grace");
+    assert_eq!(march["due"], "2027-03-01T00:00:00Z", "{march}");
+    assert_eq!(march["due_local"], "2027-03-01T09:00:00+09:00");
+    assert_eq!(
+        march["utc"], "2027-03-04T00:00:00Z",
+        "sent when the bot came back"
+    );
+    assert_eq!(march["local"], "2027-03-04T09:00:00+09:00");
 }

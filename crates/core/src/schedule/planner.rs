@@ -230,34 +230,62 @@ impl Planner {
         // Follow-ups already in the outbox (a review's midway nudge and close) count too.
         let mut best: Option<DateTime<Utc>> =
             crate::store::deliveries::next_pending_after(&self.pool, after).await?;
+        let mut earliest =
+            |at: DateTime<Utc>| best = Some(best.map_or(at, |b: DateTime<Utc>| b.min(at)));
         for pair in pairs {
             let (schedule, zone, kind) = (&pair.cron, pair.zone, pair.cron_kind);
             if let Some(o) = schedule.next_after(zone, after) {
-                best = Some(best.map_or(o.at, |b| b.min(o.at)));
+                earliest(o.at);
             }
+            // Members' follow-ups are timed in their own zones.
             for follower in DeliveryKind::SCHEDULED
                 .into_iter()
-                .chain([DeliveryKind::ReviewOpen])
                 .filter(|k| k.follows() == Some(kind))
             {
-                let offset = self.offset_of(follower);
-                if let Some(o) =
-                    schedule.next_after(zone, after - to_chrono(offset) - chrono::Duration::days(2))
-                {
-                    let mut o = Some(o);
-                    // Walk base occurrences until the shifted one lands after `after`.
-                    for _ in 0..8 {
-                        let Some(base) = o else { break };
-                        let at = shift(base.local, base.at, offset, zone);
-                        if at > after {
-                            best = Some(best.map_or(at, |b| b.min(at)));
-                            break;
-                        }
-                        o = schedule.next_after(zone, base.at);
-                    }
+                if let Some(at) = self.next_follower(schedule, zone, follower, after) {
+                    earliest(at);
                 }
             }
         }
+        // The review opening follows the check-in prompt in the circle's own zone.
+        let prompt = DeliveryKind::CheckinPrompt;
+        let circle_pairs = readable(
+            sql::circle_schedule_zones(
+                &self.pool,
+                &[(prompt, self.schedule.checkin_prompt.clone())],
+            )
+            .await?,
+        );
+        for pair in circle_pairs {
+            if let Some(at) =
+                self.next_follower(&pair.cron, pair.zone, DeliveryKind::ReviewOpen, after)
+            {
+                earliest(at);
+            }
+        }
         Ok(best)
+    }
+
+    /// The first instant after `after` at which `follower` falls, following `schedule` in `zone`.
+    fn next_follower(
+        &self,
+        schedule: &CronSchedule,
+        zone: Zone,
+        follower: DeliveryKind,
+        after: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
+        let offset = self.offset_of(follower);
+        let mut o =
+            schedule.next_after(zone, after - to_chrono(offset) - chrono::Duration::days(2));
+        // Walk base occurrences until the shifted one lands after `after`.
+        for _ in 0..8 {
+            let base = o?;
+            let at = shift(base.local, base.at, offset, zone);
+            if at > after {
+                return Some(at);
+            }
+            o = schedule.next_after(zone, base.at);
+        }
+        None
     }
 }
