@@ -114,11 +114,13 @@ pub async fn serve(
     {
         anyhow::bail!("the database schema is not up to date; run `career-circle migrate` first");
     }
-    let app = App::new(pool.clone(), clock.clone(), settings.schedule.clone());
     let chat: Arc<dyn ChatPort> = Arc::new(discord::chat_port::DiscordChat::new(
         Arc::new(connection.http()?),
         connection.request_timeout,
     )?);
+    // Use cases post through the same port the worker sends with (a second opinion asked of a circle).
+    let app =
+        App::new(pool.clone(), clock.clone(), settings.schedule.clone()).with_chat(chat.clone());
     let gateway = settings.discord.gateway;
     let gateway_connected = Arc::new(AtomicBool::new(false));
     let metrics = ops::metrics_handle()?;

@@ -13,11 +13,15 @@ use sqlx::PgPool;
 
 use crate::clock::to_chrono;
 use crate::domain::delivery::{DeliveryKind, PeriodUnit};
+use crate::domain::opportunity::hindsight_dates;
 use crate::domain::period::Period;
-use crate::domain::recurrence::{CronSchedule, shift_local};
+use crate::domain::recurrence::{CronSchedule, resolve_local, shift_local};
 use crate::domain::zone::Zone;
 use crate::settings::ScheduleSettings;
 use crate::store::planner::{self as sql, Occurrences};
+
+/// The local time a taken offer's 6- and 12-month question arrives on its day, in the member's zone.
+pub const HINDSIGHT_AT: (u32, u32) = (9, 0);
 
 /// How far back a restart looks beyond the grace window, to record what it missed as skipped. Older gaps are
 /// not recorded at all (a bot down for a year does not need a year of "skipped" rows).
@@ -126,6 +130,18 @@ impl Planner {
             .context("inserting deliveries")?;
         report.statements += u32::from(!occ.is_empty());
 
+        // Offer hindsight: 6 and 12 months after a taken offer, at 09:00 the member's time.
+        let hindsight = self
+            .hindsight_occurrences(from, now, stale_before)
+            .await
+            .context("listing taken offers")?;
+        report.statements += 1;
+        report.occurrences += hindsight.len();
+        report.inserted += sql::insert_hindsight(&self.pool, &hindsight, now)
+            .await
+            .context("inserting hindsight questions")?;
+        report.statements += u32::from(!hindsight.is_empty());
+
         // Circle-wide: the review thread opens when the check-in window closes, in the circle's zone.
         let prompt = DeliveryKind::CheckinPrompt;
         let prompt_default = self.schedule.checkin_prompt.clone();
@@ -176,6 +192,72 @@ impl Planner {
             );
         }
         Ok(report)
+    }
+
+    /// The hindsight questions due in (from, now]: one per member and local month (the earliest of the month).
+    async fn hindsight_occurrences(
+        &self,
+        from: DateTime<Utc>,
+        now: DateTime<Utc>,
+        stale_before: DateTime<Utc>,
+    ) -> anyhow::Result<sql::Hindsight> {
+        // A day of slack each side covers every zone's calendar.
+        let lo = (from - chrono::Duration::days(1))
+            .date_naive()
+            .checked_sub_months(chrono::Months::new(12))
+            .unwrap_or(chrono::NaiveDate::MIN);
+        let hi = (now + chrono::Duration::days(1))
+            .date_naive()
+            .checked_sub_months(chrono::Months::new(6))
+            .unwrap_or(chrono::NaiveDate::MIN);
+        let mut due = Vec::new();
+        for t in crate::store::opportunities::taken_between(&self.pool, lo, hi).await? {
+            let Ok(zone) = t.zone.parse::<Zone>() else {
+                tracing::warn!(zone = %t.zone, "skipping a taken offer whose member's zone no longer reads");
+                continue;
+            };
+            for (_, date) in hindsight_dates(t.decided_on) {
+                let local = date
+                    .and_hms_opt(HINDSIGHT_AT.0, HINDSIGHT_AT.1, 0)
+                    .unwrap_or_default();
+                let at = resolve_local(local, zone);
+                if at > from && at <= now {
+                    due.push((at, t.member_id, Period::containing_month(date)));
+                }
+            }
+        }
+        due.sort();
+        let mut out = sql::Hindsight::default();
+        for (at, member_id, period) in due {
+            out.push(member_id, period, at, at <= stale_before);
+        }
+        Ok(out)
+    }
+
+    /// The next hindsight question after `after`, for the demo's clock.
+    async fn next_hindsight(&self, after: DateTime<Utc>) -> anyhow::Result<Option<DateTime<Utc>>> {
+        let lo = (after - chrono::Duration::days(1))
+            .date_naive()
+            .checked_sub_months(chrono::Months::new(12))
+            .unwrap_or(chrono::NaiveDate::MIN);
+        let mut best = None;
+        for t in crate::store::opportunities::taken_between(&self.pool, lo, chrono::NaiveDate::MAX)
+            .await?
+        {
+            let Ok(zone) = t.zone.parse::<Zone>() else {
+                continue;
+            };
+            for (_, date) in hindsight_dates(t.decided_on) {
+                let local = date
+                    .and_hms_opt(HINDSIGHT_AT.0, HINDSIGHT_AT.1, 0)
+                    .unwrap_or_default();
+                let at = resolve_local(local, zone);
+                if at > after {
+                    best = Some(best.map_or(at, |b: DateTime<Utc>| b.min(at)));
+                }
+            }
+        }
+        Ok(best)
     }
 
     fn offset_of(&self, kind: DeliveryKind) -> Duration {
@@ -230,6 +312,9 @@ impl Planner {
         // Follow-ups already in the outbox (a review's midway nudge and close) count too.
         let mut best: Option<DateTime<Utc>> =
             crate::store::deliveries::next_pending_after(&self.pool, after).await?;
+        if let Some(h) = self.next_hindsight(after).await? {
+            best = Some(best.map_or(h, |b| b.min(h)));
+        }
         for pair in pairs {
             let (schedule, zone, kind) = (&pair.cron, pair.zone, pair.cron_kind);
             if let Some(o) = schedule.next_after(zone, after) {
