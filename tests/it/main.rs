@@ -12,6 +12,7 @@ mod demo;
 mod discord_e2e;
 mod fuzz_inputs;
 mod loopback_discord;
+mod measuring_stick;
 mod ops;
 mod pg_restart;
 mod process;
