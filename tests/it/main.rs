@@ -10,6 +10,7 @@ mod bench;
 mod command_table;
 mod demo;
 mod discord_e2e;
+mod discord_measuring_stick;
 mod fuzz_inputs;
 mod loopback_discord;
 mod measuring_stick;
