@@ -184,7 +184,7 @@ async fn the_scorecard_and_the_offer_ledger_on_discord(pool: PgPool) {
                 int("compensation", 4),
                 int("team", 3),
                 int("alignment", 4),
-                text("bet", "big-swing")
+                text("portfolio", "big-swing")
             ]),
         ),
     );

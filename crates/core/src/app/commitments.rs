@@ -269,7 +269,8 @@ impl App {
             "Closed the big swing ",
             bold(&c.title),
             format!(
-                " with your post-mortem. It counts as kept, not missed: kept {}, missed {}. Swinging is the point;                  the next one is better informed.",
+                " with your post-mortem. It counts as kept, not missed: kept {}, missed {}. Swinging is the point; \
+                 the next one is better informed.",
                 rec.kept, rec.missed
             )
         ]))

@@ -514,14 +514,19 @@ impl App {
                 Text::plain(format!("{} has no scorecard yet.", owner.display_name))
             }));
         }
-        let text = card::table(&owner.display_name, &card);
+        let title = if own {
+            "Your scorecard".to_owned()
+        } else {
+            format!("{}'s scorecard", owner.display_name)
+        };
+        let text = card::table(&title, &card);
         let quarters = card.quarters();
         let mut files = Vec::new();
         if !card.metrics.is_empty() && !quarters.is_empty() {
             let labels: Vec<String> = quarters.iter().map(Period::label).collect();
             let mut series = card::series(&card, &quarters);
             series.truncate(chart::MAX_METRICS);
-            let title = format!("{}'s scorecard", owner.display_name);
+            let title = title.clone();
             // Drawing takes a noticeable slice of CPU: keep it off the async workers.
             let png = tokio::task::spawn_blocking(move || chart::render(&title, &labels, &series))
                 .await

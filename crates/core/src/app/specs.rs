@@ -257,7 +257,7 @@ impl App {
         })
         .await?;
         Ok(Reply::private(crate::text![
-            "You're in a ",
+            "You're in your ",
             bold(phase.as_str()),
             format!(
                 " phase now. {}",
@@ -280,7 +280,8 @@ impl App {
         self.spec_update(actor, |row, _| row.established = established)
             .await?;
         Ok(Reply::private(if established {
-            "Noted: you're established in your role. Once established, a big swing every two or three years keeps              the portfolio honest; the deep dive will ask if two years pass without one."
+            "Noted: you're established in your role. Once established, a big swing every two or three years keeps \
+             the portfolio honest; the deep dive will ask if two years pass without one."
         } else {
             "Noted: you're not established in your role yet. Core bets build the credibility a big swing draws on."
         }))

@@ -100,12 +100,12 @@ fn shown(m: &Metric, v: f64) -> String {
     s
 }
 
-/// The table over quarters: a line per metric (its values by quarter, ✓ where the target is met), then a line per
+/// The table over quarters, under `title` ("Your scorecard"): a line per metric (its values by quarter, ✓ where the target is met), then a line per
 /// milestone with its status history.
-pub fn table(owner: &str, card: &Card) -> Text {
+pub fn table(title: &str, card: &Card) -> Text {
     let quarters = card.quarters();
     let mut text = crate::text![
-        bold(format!("{owner}'s scorecard")),
+        bold(title),
         " (values at each quarter's check-in; ✓ meets the target):"
     ];
     if card.metrics.is_empty() {

@@ -220,7 +220,7 @@ impl Command {
             ("commit", "add") => Command::CommitAdd {
                 title: a.required("title"),
                 cadence: t("cadence"),
-                bet: t("bet"),
+                bet: t("portfolio"),
             },
             ("commit", "list") => Command::CommitList,
             ("commit", "done") => Command::CommitDone {
@@ -238,7 +238,7 @@ impl Command {
             ("win", "add") => Command::WinAdd {
                 text: a.required("text"),
                 link: t("link"),
-                bet: t("bet"),
+                bet: t("portfolio"),
             },
             ("win", "list") => Command::WinList {
                 quarter: t("quarter"),
@@ -248,7 +248,7 @@ impl Command {
                 scores: ["learning", "impact", "compensation", "team", "alignment"]
                     .map(|n| a.integer(n).unwrap_or(0)),
                 fails: t("fails"),
-                bet: t("bet"),
+                bet: t("portfolio"),
             },
             ("opportunity", "list") => Command::OpportunityList,
             ("opportunity", "show") => Command::OpportunityShow {

@@ -167,7 +167,9 @@ const CIRCLE: Opt = Opt::text("circle", "Which circle (needed when you are in se
 const QUARTER: Opt = Opt::text("quarter", "Quarter, e.g. Q1 2027");
 const MEMBER: Opt = Opt::user("member", "A member of your circle");
 const UNTIL: Opt = Opt::text("until", "A date, YYYY-MM-DD");
-const BET: Opt = Opt::text("bet", "A core bet or a big swing").choices(crate::domain::bet::CHOICES);
+/// Named for what it places the item in (not "bet", which the text grammar would take "beta:" in a title for).
+const BET: Opt = Opt::text("portfolio", "In your portfolio of bets: core or big-swing")
+    .choices(crate::domain::bet::CHOICES);
 const OFFER: Opt = Opt::text(
     "offer",
     "The offer's number from /opportunity list, or its name",

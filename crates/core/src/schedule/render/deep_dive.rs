@@ -131,7 +131,7 @@ pub fn word(d: &DeepDive, to: &Destination, caps: &Capabilities) -> Rendered {
             "You're established in your role, and there's been no big swing in your portfolio for two years. ",
             bold("Is there a zero-to-one bet you'd take this year?"),
             " Most fail; the ones that work change the curve. Tag it with ",
-            cmd("commit add bet:big-swing"),
+            cmd("commit add portfolio:big-swing"),
             "."
         ]);
     }
