@@ -201,17 +201,22 @@ impl Planner {
         now: DateTime<Utc>,
         stale_before: DateTime<Utc>,
     ) -> anyhow::Result<sql::Hindsight> {
-        // A day of slack each side covers every zone's calendar.
-        let lo = (from - chrono::Duration::days(1))
-            .date_naive()
-            .checked_sub_months(chrono::Months::new(12))
-            .unwrap_or(chrono::NaiveDate::MIN);
-        let hi = (now + chrono::Duration::days(1))
-            .date_naive()
-            .checked_sub_months(chrono::Months::new(6))
-            .unwrap_or(chrono::NaiveDate::MIN);
+        // Only offers whose 6- or 12-month mark can fall in this tick: two narrow ranges of decision dates, a day
+        // wider each side for every zone's calendar, and three more days at the end for month ends ("31 August" + 6
+        // months is the 28th or 29th of February, which 6 months back is only the 28th or 29th of August). The exact
+        // test is below.
+        let day = chrono::Duration::days(1);
+        let range = |months: u32| {
+            let back = |t: DateTime<Utc>| {
+                t.date_naive()
+                    .checked_sub_months(chrono::Months::new(months))
+                    .unwrap_or(chrono::NaiveDate::MIN)
+            };
+            (back(from - day), back(now + day) + chrono::Days::new(3))
+        };
+        let (six, twelve) = (range(6), range(12));
         let mut due = Vec::new();
-        for t in crate::store::opportunities::taken_between(&self.pool, lo, hi).await? {
+        for t in crate::store::opportunities::taken_in(&self.pool, six, twelve).await? {
             let Ok(zone) = t.zone.parse::<Zone>() else {
                 tracing::warn!(zone = %t.zone, "skipping a taken offer whose member's zone no longer reads");
                 continue;
@@ -241,9 +246,8 @@ impl Planner {
             .checked_sub_months(chrono::Months::new(12))
             .unwrap_or(chrono::NaiveDate::MIN);
         let mut best = None;
-        for t in crate::store::opportunities::taken_between(&self.pool, lo, chrono::NaiveDate::MAX)
-            .await?
-        {
+        let open = (lo, chrono::NaiveDate::MAX);
+        for t in crate::store::opportunities::taken_in(&self.pool, open, open).await? {
             let Ok(zone) = t.zone.parse::<Zone>() else {
                 continue;
             };

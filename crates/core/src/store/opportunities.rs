@@ -195,18 +195,21 @@ pub struct TakenOffer {
     pub zone: String,
 }
 
-/// Taken offers decided between two local dates (inclusive) of members who are in a circle.
-pub async fn taken_between(
+/// Taken offers decided in either of two ranges of local dates (inclusive), of members who are in a circle.
+pub async fn taken_in(
     pool: &PgPool,
-    from: NaiveDate,
-    to: NaiveDate,
+    (from_a, to_a): (NaiveDate, NaiveDate),
+    (from_b, to_b): (NaiveDate, NaiveDate),
 ) -> sqlx::Result<Vec<TakenOffer>> {
     let rows = sqlx::query!(
         r#"SELECT e.member_id, e.decided_on AS "decided_on!", mz.zone AS "zone!"
            FROM opportunity_evaluations e JOIN member_zones mz ON mz.member_id = e.member_id
-           WHERE e.decision = 'taken' AND e.decided_on BETWEEN $1 AND $2 AND mz.zone IS NOT NULL"#,
-        from,
-        to,
+           WHERE e.decision = 'taken' AND mz.zone IS NOT NULL
+             AND (e.decided_on BETWEEN $1 AND $2 OR e.decided_on BETWEEN $3 AND $4)"#,
+        from_a,
+        to_a,
+        from_b,
+        to_b,
     )
     .fetch_all(pool)
     .await?;
