@@ -1131,3 +1131,232 @@ impl MarkdownText for Reply {
         self.text.markdown()
     }
 }
+
+#[sqlx::test]
+async fn me_delete_takes_the_ledger_the_scorecard_and_the_opinions_with_it(pool: PgPool) {
+    let w = world(pool, "2027-01-10T12:00:00Z");
+    let a = w.circle_with_members("g1", "UTC", &["UTC", "UTC"]).await;
+    let (ann, bob) = (&a[0], &a[1]);
+    let marker = "QUOKKA-4410";
+    let chat = Arc::new(RecordingChat::with_capabilities(
+        &career_circle_discord::CAPABILITIES,
+    ));
+    let app = w.app.clone().with_chat(chat.clone());
+    spec(
+        &w,
+        ann,
+        &[
+            ("vision", &format!("{marker} vision")),
+            ("milestones", &format!("Now-1y: {marker} milestone")),
+            ("tradeoffs", &format!("{marker} no travel")),
+        ],
+    )
+    .await;
+    app.spec_established(ann, "yes").await.unwrap();
+    metric(
+        &w,
+        ann,
+        &format!("{marker} posts"),
+        "count",
+        "leading",
+        Some("3"),
+        true,
+    )
+    .await;
+    app.dm_message(
+        ann,
+        &format!("metric {marker} posts: 3\nmilestone 1y: on track"),
+        None,
+    )
+    .await
+    .unwrap();
+    app.commit_add_bet(ann, &format!("{marker} swing"), None, Some("big-swing"))
+        .await
+        .unwrap();
+    app.commit_kill(ann, Some(marker), &format!("{marker} post-mortem"))
+        .await
+        .unwrap();
+    app.win_add_bet(ann, &format!("{marker} win"), None, Some("core"))
+        .await
+        .unwrap();
+    app.opportunity_evaluate(ann, evaluate(marker, [3, 3, 3, 3, 3], None))
+        .await
+        .unwrap();
+    app.opportunity_decide(ann, marker, "taken").await.unwrap();
+    app.opportunity_share(ann, marker, true, None)
+        .await
+        .unwrap();
+    let home = ThreadRef::channel("home");
+    let anns_post = chat.sent()[0].posted.message_id.clone();
+    assert!(
+        app.channel_message(
+            bob,
+            &home,
+            "o1",
+            &format!("{marker} from bob"),
+            Some(&anns_post),
+            &[]
+        )
+        .await
+        .unwrap()
+    );
+    // Her opinion on Bob's offer goes with her; his offer and share stay.
+    app.opportunity_evaluate(bob, evaluate("Bob's offer", [3, 3, 3, 3, 3], None))
+        .await
+        .unwrap();
+    app.opportunity_share(bob, "Bob's offer", false, None)
+        .await
+        .unwrap();
+    let bobs_post = chat.sent()[1].posted.message_id.clone();
+    assert!(
+        app.channel_message(
+            ann,
+            &home,
+            "o2",
+            &format!("{marker} from ann"),
+            Some(&bobs_post),
+            &[]
+        )
+        .await
+        .unwrap()
+    );
+    // Six months on: her hindsight answer and the delivery that asked for it.
+    let chat2 = Arc::new(RecordingChat::new());
+    w.clock.set(t("2027-07-09T12:00:00Z"));
+    w.drive(t("2027-07-10T12:00:00Z"), Duration::hours(1), &chat2)
+        .await;
+    assert_eq!(dms_to(&chat2, ann, "Six months ago").len(), 1);
+    app.opportunity_lived(
+        ann,
+        Lived {
+            offer: marker,
+            scores: [4, 4, 4, 4],
+            note: Some(marker),
+        },
+    )
+    .await
+    .unwrap();
+
+    // Before: her marker is in every new table the scan must then find empty of it.
+    let before: (i64, i64, i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM spec_metrics WHERE name LIKE '%' || $1 || '%'),
+                (SELECT count(*) FROM metric_values),
+                (SELECT count(*) FROM milestone_checks WHERE milestone LIKE '%' || $1 || '%'),
+                (SELECT count(*) FROM opportunity_hindsight WHERE note = $1),
+                (SELECT count(*) FROM opportunity_opinions WHERE text LIKE '%' || $1 || '%'),
+                (SELECT count(*) FROM commitments WHERE postmortem LIKE '%' || $1 || '%')",
+    )
+    .bind(marker)
+    .fetch_one(&w.pool)
+    .await
+    .unwrap();
+    assert_eq!(before, (1, 1, 1, 1, 2, 1));
+    let ann_ids: Vec<i64> = vec![w.member_id(ann).await];
+    let confirm = app.me_delete();
+    assert!(confirm.text.contains("scorecard"));
+    app.button(ann, &confirm.buttons[0].custom_id)
+        .await
+        .unwrap();
+    let columns: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT table_name::text, column_name::text, data_type::text FROM information_schema.columns
+         WHERE table_schema = 'public' AND table_name <> '_sqlx_migrations'
+           AND data_type IN ('text', 'jsonb', 'bigint')",
+    )
+    .fetch_all(&w.pool)
+    .await
+    .unwrap();
+    let mut found = Vec::new();
+    for (table, column, kind) in columns {
+        // Identifiers come from information_schema and are quoted; this scan exists only in tests.
+        let n: i64 = if kind == "bigint" {
+            if ![
+                "member_id",
+                "author_id",
+                "subject_id",
+                "reviewer_id",
+                "reviewee_id",
+            ]
+            .contains(&column.as_str())
+            {
+                continue;
+            }
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT count(*) FROM \"{table}\" WHERE \"{column}\" = ANY($1)"
+            )))
+            .bind(&ann_ids)
+            .fetch_one(&w.pool)
+            .await
+            .unwrap()
+        } else {
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT count(*) FROM \"{table}\" WHERE \"{column}\"::text LIKE '%' || $1 || '%' OR \"{column}\"::text = $2"
+            )))
+            .bind(marker)
+            .bind(&ann.user_id)
+            .fetch_one(&w.pool)
+            .await
+            .unwrap()
+        };
+        if n > 0 {
+            found.push(format!("{table}.{column}: {n}"));
+        }
+    }
+    assert!(found.is_empty(), "left behind: {found:?}");
+    let kept: (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM opportunity_evaluations), (SELECT count(*) FROM opportunity_shares)",
+    )
+    .fetch_one(&w.pool)
+    .await
+    .unwrap();
+    assert_eq!(kept, (1, 1), "Bob's offer and his share stay");
+}
+
+#[sqlx::test]
+async fn a_month_end_offer_is_asked_about_on_the_last_day_and_again_a_year_on(pool: PgPool) {
+    let w = world(pool, "2027-08-31T12:00:00Z");
+    let a = w.circle_with_members("g1", "UTC", &["UTC"]).await;
+    let ann = &a[0];
+    w.app
+        .opportunity_evaluate(ann, evaluate("Initech", [3, 3, 3, 3, 3], None))
+        .await
+        .unwrap();
+    let r = w
+        .app
+        .opportunity_decide(ann, "Initech", "taken")
+        .await
+        .unwrap();
+    assert!(
+        r.text
+            .contains("On 29 February 2028 and again on 31 August 2028"),
+        "{}",
+        r.markdown_text()
+    );
+    let chat = Arc::new(RecordingChat::new());
+    w.clock.set(t("2028-02-28T00:00:00Z"));
+    w.drive(t("2028-03-01T00:00:00Z"), Duration::minutes(30), &chat)
+        .await;
+    w.clock.set(t("2028-08-30T00:00:00Z"));
+    w.drive(t("2028-09-01T00:00:00Z"), Duration::minutes(30), &chat)
+        .await;
+    let rows: Vec<(String, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
+        "SELECT period, due_at FROM deliveries WHERE kind = 'offer_hindsight' ORDER BY due_at",
+    )
+    .fetch_all(&w.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        rows,
+        vec![
+            ("2028-02".to_owned(), t("2028-02-29T09:00:00Z")),
+            ("2028-08".to_owned(), t("2028-08-31T09:00:00Z"))
+        ]
+    );
+    assert_eq!(
+        dms_to(&chat, ann, "Six months ago you took **Initech**").len(),
+        1
+    );
+    assert_eq!(
+        dms_to(&chat, ann, "A year ago you took **Initech**").len(),
+        1
+    );
+}
