@@ -122,7 +122,6 @@ pub async fn serve(
     {
         anyhow::bail!("the database schema is not up to date; run `career-circle migrate` first");
     }
-    let app = App::new(pool.clone(), clock.clone(), settings.schedule.clone());
     // One pace and one memory of DM channels for every instance on this database.
     let discord_chat = Arc::new(
         discord::chat_port::DiscordChat::new(
@@ -142,6 +141,9 @@ pub async fn serve(
         ),
     );
     let chat: Arc<dyn ChatPort> = discord_chat.clone();
+    // Use cases post through the same paced port the worker sends with (a second opinion asked of a circle).
+    let app =
+        App::new(pool.clone(), clock.clone(), settings.schedule.clone()).with_chat(chat.clone());
     let gateway = settings.discord.gateway;
     let gateway_connected = Arc::new(AtomicBool::new(false));
     let metrics = ops::metrics_handle()?;

@@ -61,7 +61,12 @@ fn parse_schedule(text: &str) -> Result<(DeliveryKind, CronSchedule), String> {
     let kind: DeliveryKind = kind
         .parse()
         .map_err(|e: career_circle_core::domain::delivery::UnknownKind| e.to_string())?;
-    if kind.follows().is_some() || kind == DeliveryKind::OrganiserAlert {
+    if kind.follows().is_some()
+        || matches!(
+            kind,
+            DeliveryKind::OrganiserAlert | DeliveryKind::OfferHindsight
+        )
+    {
         return Err(format!(
             "{kind} follows another schedule and cannot be set on its own"
         ));
@@ -172,6 +177,7 @@ async fn run_in(
             Cadence::Monthly,
             args.from.date_naive(),
             args.from,
+            None,
         )
         .await?;
     }

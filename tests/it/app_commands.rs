@@ -437,6 +437,7 @@ async fn wins_and_opportunities_are_kept_and_listed(pool: PgPool) {
         name: "Acme",
         scores: [4, 4, 3, 4, 4],
         fails,
+        bet: None,
     };
     let r = w.app.opportunity_evaluate(&ann, e(None)).await.unwrap();
     assert!(
@@ -463,7 +464,8 @@ async fn wins_and_opportunities_are_kept_and_listed(pool: PgPool) {
                     Evaluate {
                         name: "X",
                         scores: [0, 4, 3, 4, 4],
-                        fails: None
+                        fails: None,
+                        bet: None,
                     }
                 )
                 .await

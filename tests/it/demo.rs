@@ -131,4 +131,63 @@ fn a_scripted_year_shows_nudges_checkins_and_replies() {
         "/me export"
     );
     assert!(!stdout.contains("Unknown command"));
+
+    // The offer ledger: two offers against two spec versions, the goalpost warning, a decision, a second opinion,
+    // and six months on, the look back with its answer next to the scores.
+    assert!(
+        stdout.contains("**Your trade-offs changed on 4 February 2027** (5 days ago, v2 → v3)"),
+        "the goalpost warning:\n{stdout}"
+    );
+    assert!(stdout.contains("**Against v2 (before 4 February 2027): closer to the vision**"));
+    assert!(stdout.contains("Noted: you took **Globex head of product**"));
+    assert!(stdout.contains("career-circle in #career-circle"));
+    assert!(stdout.contains(
+        "**You** asks the circle for a second opinion on an offer: **Globex head of product**"
+    ));
+    assert!(
+        stdout.contains("Six months ago you took **Globex head of product**"),
+        "the 6-month question"
+    );
+    assert!(stdout.contains(
+        "Stored: 6 months into **Globex head of product**, lived 4/5/3/4 against scored 5/5/3/4."
+    ));
+    assert!(
+        stdout.contains(
+            "#2 Globex head of product (2027-02-09): 4.55 / 5 · must-haves 3 of 3 · closer to the vision · spec v3 \
+             (v2 of two weeks before read it: closer to the vision) · core · taken 2027-02-09 · scored 5/5/3/4 \
+             (learning/impact/compensation/team) vs lived 4/5/3/4 at 6 months"
+        ),
+        "the ledger, scored against lived"
+    );
+    assert!(stdout.contains(
+        "#1 Acme staff PM (2027-02-04): 3.65 / 5 · must-haves 1 of 2 · fails a must-have · spec v2"
+    ));
+
+    // Two scorecard quarters, by the check-in's form and by DM lines; the table and its chart.
+    assert!(
+        stdout.contains("**Scorecard Q1 2027:** posts 3 ✓ · coffees 4 · Now-1y milestone on track")
+    );
+    assert!(stdout.contains("**Scorecard Q2 2027:** posts 2"));
+    assert!(
+        stdout.contains("**posts** (count, leading, target 3): Q1 2027 3 ✓ · Q2 2027 2"),
+        "/spec scorecard"
+    );
+    assert!(stdout.contains("**coffees** (count, leading, target 6): Q1 2027 4 · Q2 2027 7 ✓"));
+    assert!(
+        stdout.contains("**Now-1y** ship the carbon ledger: Q1 2027 on track · Q2 2027 at risk")
+    );
+    assert!(stdout.contains("(attachment: scorecard.png"));
+    assert!(
+        stdout.contains("Scorecard Q2 2027: posts 2 (target 3) · coffees 7 (target 6 ✓)"),
+        "the review post's line"
+    );
+
+    // A phase switch: the learning questions before it, the impact ones after.
+    assert!(stdout.contains("2. What did I learn that I could not do a quarter ago?"));
+    assert!(stdout.contains("You're in your **impact** phase now."));
+    assert!(stdout.contains("2. What changed because of my work, in outcome terms?"));
+    assert!(stdout.contains("Something to write about, from your impact phase"));
+
+    // A killed big swing counts as kept.
+    assert!(stdout.contains("Closed the big swing **run a pricing workshop series** with your post-mortem. It counts as kept, not missed: kept 1, missed 0."));
 }

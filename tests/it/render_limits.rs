@@ -110,6 +110,7 @@ proptest! {
                     done_this_month: done,
                 })
                 .collect(),
+            phase: Some(if reminder { Phase::Impact } else { Phase::Learning }),
         };
         for caps in platforms() {
             let owed = n.lines.iter().filter(|l| !(reminder && l.done_this_month)).count();
@@ -147,6 +148,10 @@ proptest! {
                 quarter: Period::quarter(2027, 4).unwrap(),
                 vision: vision.clone(),
                 answered: false,
+                phase: Some((Phase::Learning, chrono::NaiveDate::from_ymd_opt(2026, 10, 1).unwrap())),
+                stay_or_switch: days % 2 == 0,
+                metrics: vec![circle.clone(); 12],
+                milestones: 3,
             };
             prop_assert!(sent(caps, &checkin::word(&p, &dm(), caps))? >= 1);
             let d = deep_dive::DeepDive {
@@ -154,6 +159,9 @@ proptest! {
                 year: Period::Year { year: 2028 },
                 vision: vision.clone(),
                 phase: Some((Phase::Impact, days)),
+                phase_since: chrono::NaiveDate::from_ymd_opt(2026, 10, 1),
+                quarters_in_phase: None,
+                ask_big_swing: days % 3 == 0,
             };
             prop_assert!(sent(caps, &deep_dive::word(&d, &dm(), caps))? >= 1);
             let a = alert::Alert {
@@ -195,9 +203,11 @@ proptest! {
             reviewed: quarter.prev(),
             commitments: titles
                 .iter()
-                .map(|t| Tally { title: t.clone(), kept: 1, owed: 3, skipped: 0, new_in: None })
+                .map(|t| Tally { title: t.clone(), kept: 1, owed: 3, skipped: 0, new_in: None, killed: false })
                 .collect(),
             wins: wins.clone(),
+            scorecard: Some(format!("Scorecard {}: {}", quarter.label(), names.join(" · "))),
+            portfolio: Some("Bets in 2027 so far: 2 core, 1 big swing".to_owned()),
         };
         let midway = words::Midway {
             quarter,
@@ -244,6 +254,7 @@ fn ten_long_titles_arrive_whole_in_messages_that_fit() {
                 done_this_month: false,
             })
             .collect(),
+        phase: None,
     };
     let caps = &career_circle_discord::CAPABILITIES;
     let Rendered::Send(messages) = nudge::word(&n, &dm(), caps) else {

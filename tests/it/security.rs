@@ -69,6 +69,7 @@ async fn me_delete_leaves_no_personal_row_anywhere(pool: PgPool) {
                 name: marker,
                 scores: [3, 3, 3, 3, 3],
                 fails: None,
+                bet: None,
             },
         )
         .await

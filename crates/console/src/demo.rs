@@ -125,7 +125,8 @@ async fn run(
         scratch.pool.clone(),
         clock.clone(),
         settings.schedule.clone(),
-    );
+    )
+    .with_chat(chat.clone() as Arc<dyn ChatPort>);
     let planner = Planner::new(scratch.pool.clone(), settings.schedule.clone());
     let mut worker_settings = settings.worker.clone();
     worker_settings.global_rate = 100_000;

@@ -110,6 +110,7 @@ impl ScheduleSettings {
             DeliveryKind::DeepDive => Some(&self.deep_dive),
             DeliveryKind::CheckinReminder
             | DeliveryKind::OrganiserAlert
+            | DeliveryKind::OfferHindsight
             | DeliveryKind::ReviewOpen
             | DeliveryKind::ReviewMidway
             | DeliveryKind::ReviewClose => None,

@@ -5,10 +5,10 @@ use crate::app::{Actor, App, Error, Reply, Result};
 use crate::chat::fit::clip;
 use crate::chat::text::{Text, bold, cmd, code};
 use crate::clock::to_chrono;
-use crate::domain::checkin::{ANSWER_MAX, Answers, QUESTIONS};
+use crate::domain::checkin::{ANSWER_MAX, Answers, label_of, questions};
 use crate::domain::delivery::DeliveryKind;
 use crate::domain::period::{Period, local_date};
-use crate::domain::spec::Visibility;
+use crate::domain::spec::{Visibility, checkin_asks_stay_or_switch};
 use crate::schedule::render::answers as answers_text;
 use crate::spans;
 use crate::store::circles::{self as circles_store, Member};
@@ -46,12 +46,19 @@ impl App {
             .await?
             .map(|c| c.answers);
         let input_max = ANSWER_MAX.min(caps.form_input_max);
-        let inputs = QUESTIONS
-            .iter()
+        // The member's phase words the questions, as the prompt did.
+        let spec = crate::store::specs::current(&self.pool, member.id).await?;
+        let zone = self.zone_of(member).await?;
+        let phase = spec.as_ref().map(|s| s.phase);
+        let stay_or_switch = spec
+            .as_ref()
+            .is_some_and(|s| checkin_asks_stay_or_switch(local_date(s.phase_since, zone), quarter));
+        let inputs = questions(phase, stay_or_switch)
+            .into_iter()
             .take(caps.form_inputs_max)
             .map(|(key, question)| ModalInput {
-                custom_id: (*key).to_owned(),
-                label: clip(question, caps.input_label_max),
+                custom_id: key.to_owned(),
+                label: clip(label_of(key).unwrap_or(question), caps.input_label_max),
                 style: InputStyle::Paragraph,
                 value: earlier.as_ref().and_then(|a| {
                     a.fields
@@ -88,7 +95,7 @@ impl App {
             .await
     }
 
-    async fn store_checkin(
+    pub(crate) async fn store_checkin(
         &self,
         actor: &Actor,
         member: &Member,
@@ -180,6 +187,13 @@ impl App {
         let target = reply_to
             .and_then(|id| open.iter().find(|p| p.message_id.as_deref() == Some(id)))
             .or_else(|| open.first());
+        // Scorecard lines (`metric posts: 3`) are stored as values; any other text answers the check-in.
+        let (lines, rest) = crate::domain::scorecard::take_lines(trimmed);
+        if !lines.is_empty() {
+            return self
+                .scorecard_by_reply(actor, &members, target, lines, &rest)
+                .await;
+        }
         match target {
             Some(prompt) => {
                 let answers = Answers::free_text(trimmed).map_err(Error::user)?;

@@ -2,6 +2,7 @@
 
 use crate::app::{Actor, App, Error, Reply, Result, check_len};
 use crate::chat::text::{Span, Text, bold, cmd};
+use crate::domain::bet::Bet;
 use crate::domain::commitment::{MarkStatus, Title, record};
 use crate::domain::period::{Cadence, Period, local_date};
 use crate::spans;
@@ -38,7 +39,24 @@ impl App {
         title: &str,
         cadence: Option<&str>,
     ) -> Result<Reply> {
+        self.commit_add_bet(actor, title, cadence, None).await
+    }
+
+    /// A commitment tagged as a bet: `core` or `big-swing`.
+    pub async fn commit_add_bet(
+        &self,
+        actor: &Actor,
+        title: &str,
+        cadence: Option<&str>,
+        bet: Option<&str>,
+    ) -> Result<Reply> {
         let title = Title::parse(title).map_err(Error::user)?;
+        let bet = bet
+            .map(str::trim)
+            .filter(|b| !b.is_empty())
+            .map(Bet::parse_user)
+            .transpose()
+            .map_err(Error::user)?;
         let cadence = match cadence {
             Some(c) if !c.trim().is_empty() => {
                 Cadence::parse(c).map_err(|e| Error::user(e.to_string()))?
@@ -69,15 +87,24 @@ impl App {
             cadence,
             today,
             self.now(),
+            bet,
         )
         .await?;
-        Ok(Reply::private(crate::text![
+        let mut text = crate::text![
             "Committed: ",
             bold(&c.title),
             format!(" ({cadence}). I'll nudge you each period; mark it with "),
             cmd("commit done"),
             " or the Done button."
-        ]))
+        ];
+        if bet == Some(Bet::BigSwing) {
+            text.line(spans![
+                "A big swing: most fail, and that's the deal. If it stops making sense, close it with ",
+                cmd("commit kill"),
+                " and a short post-mortem; it counts as kept, not missed."
+            ]);
+        }
+        Ok(Reply::private(text))
     }
 
     pub async fn commit_list(&self, actor: &Actor) -> Result<Reply> {
@@ -205,6 +232,47 @@ impl App {
             "Dropped ",
             bold(&c.title),
             ". Its record stays in your history."
+        ]))
+    }
+
+    /// Closes a big swing that didn't work with a short post-mortem. Its record counts it as kept, not missed.
+    pub async fn commit_kill(
+        &self,
+        actor: &Actor,
+        which: Option<&str>,
+        postmortem: &str,
+    ) -> Result<Reply> {
+        let postmortem = postmortem.trim();
+        if postmortem.is_empty() {
+            return Err(Error::user(
+                "A few lines of post-mortem, please: what did you try, what did you learn?",
+            ));
+        }
+        check_len("The post-mortem", postmortem, 1000)?;
+        let member = self.member(actor).await?;
+        let c = self.pick(&member, which).await?;
+        if c.bet != Some(Bet::BigSwing) {
+            return Err(Error::user(crate::text![
+                "Only a big swing is killed with a post-mortem; ",
+                cmd("commit drop"),
+                " closes any other commitment."
+            ]));
+        }
+        let period = Period::of(
+            c.cadence,
+            local_date(self.now(), self.zone_of(&member).await?),
+        );
+        store::kill(&self.pool, member.id, c.id, period, postmortem, self.now()).await?;
+        let marks = store::periods_of_member(&self.pool, member.id).await?;
+        let rec = record(c.first_period(), period, &marks_of(&marks, c.id));
+        Ok(Reply::private(crate::text![
+            "Closed the big swing ",
+            bold(&c.title),
+            format!(
+                " with your post-mortem. It counts as kept, not missed: kept {}, missed {}. Swinging is the point; \
+                 the next one is better informed.",
+                rec.kept, rec.missed
+            )
         ]))
     }
 

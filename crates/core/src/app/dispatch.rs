@@ -7,7 +7,8 @@ use tracing::Instrument as _;
 
 use crate::app::circles::{CircleSettings, CreateCircle};
 use crate::app::commitments::Done;
-use crate::app::opportunities::Evaluate;
+use crate::app::opportunities::{Evaluate, Lived};
+use crate::app::scorecard::MetricAdd;
 use crate::app::{Actor, App, Error, Reply, Result, parse_until};
 use crate::chat::commands::{Command, Invocation};
 
@@ -132,8 +133,40 @@ impl App {
             Command::SpecVisibility { visibility } => {
                 self.spec_visibility(actor, &visibility).await
             }
-            Command::CommitAdd { title, cadence } => {
-                self.commit_add(actor, &title, cadence.as_deref()).await
+            Command::SpecScorecard { member } => {
+                self.spec_scorecard(actor, member.as_deref()).await
+            }
+            Command::SpecEstablished { established } => {
+                self.spec_established(actor, &established).await
+            }
+            Command::MetricAdd {
+                name,
+                value_type,
+                kind,
+                target,
+                private,
+            } => {
+                self.metric_add(
+                    actor,
+                    MetricAdd {
+                        name: &name,
+                        value_type: &value_type,
+                        kind: &kind,
+                        target: target.as_deref(),
+                        private,
+                    },
+                )
+                .await
+            }
+            Command::MetricRemove { name } => self.metric_remove(actor, &name).await,
+            Command::MetricList => self.metric_list(actor).await,
+            Command::CommitAdd {
+                title,
+                cadence,
+                bet,
+            } => {
+                self.commit_add_bet(actor, &title, cadence.as_deref(), bet.as_deref())
+                    .await
             }
             Command::CommitList => self.commit_list(actor).await,
             Command::CommitDone {
@@ -154,12 +187,23 @@ impl App {
             Command::CommitDrop { commitment } => {
                 self.commit_drop(actor, commitment.as_deref()).await
             }
-            Command::WinAdd { text, link } => self.win_add(actor, &text, link.as_deref()).await,
+            Command::CommitKill {
+                commitment,
+                postmortem,
+            } => {
+                self.commit_kill(actor, commitment.as_deref(), &postmortem)
+                    .await
+            }
+            Command::WinAdd { text, link, bet } => {
+                self.win_add_bet(actor, &text, link.as_deref(), bet.as_deref())
+                    .await
+            }
             Command::WinList { quarter } => self.win_list(actor, quarter.as_deref()).await,
             Command::OpportunityEvaluate {
                 name,
                 scores,
                 fails,
+                bet,
             } => {
                 self.opportunity_evaluate(
                     actor,
@@ -167,11 +211,39 @@ impl App {
                         name: &name,
                         scores,
                         fails: fails.as_deref(),
+                        bet: bet.as_deref(),
                     },
                 )
                 .await
             }
             Command::OpportunityList => self.opportunity_list(actor).await,
+            Command::OpportunityShow { offer } => self.opportunity_show(actor, &offer).await,
+            Command::OpportunityDecide { offer, decision } => {
+                self.opportunity_decide(actor, &offer, &decision).await
+            }
+            Command::OpportunityLived {
+                offer,
+                scores,
+                note,
+            } => {
+                self.opportunity_lived(
+                    actor,
+                    Lived {
+                        offer: &offer,
+                        scores,
+                        note: note.as_deref(),
+                    },
+                )
+                .await
+            }
+            Command::OpportunityShare {
+                offer,
+                compensation,
+                circle,
+            } => {
+                self.opportunity_share(actor, &offer, compensation, circle.as_deref())
+                    .await
+            }
             Command::CheckinAnswer { answers, circle } => {
                 self.checkin_command(actor, circle.as_deref(), &answers)
                     .await

@@ -58,6 +58,14 @@ impl App {
                 let m = self.member_in_circle(actor, circle_id).await?;
                 self.checkin_form(actor, &m, circle_id, &period).await
             }
+            Some(Action::Scorecard { circle_id, period }) => {
+                let m = self.member_in_circle(actor, circle_id).await?;
+                self.scorecard_form(actor, &m, circle_id, &period).await
+            }
+            Some(Action::Lived {
+                evaluation_id,
+                months,
+            }) => self.lived_form(actor, evaluation_id, months).await,
             Some(Action::ConfirmDelete) => self.me_delete_confirmed(actor).await,
             Some(Action::CancelDelete) => Ok(Reply::private("Nothing was deleted.")),
             None => Err(Error::user(
@@ -83,6 +91,21 @@ impl App {
             return self
                 .checkin_form_submit(actor, &m, circle_id, period, fields)
                 .await;
+        }
+        if let Some(rest) = custom_id.strip_prefix("cc:scoreform:")
+            && let Some((circle, period)) = rest.split_once(':')
+            && let Ok(circle_id) = circle.parse::<i64>()
+        {
+            let m = self.member_in_circle(actor, circle_id).await?;
+            return self
+                .scorecard_form_submit(actor, &m, circle_id, period, fields)
+                .await;
+        }
+        if let Some(rest) = custom_id.strip_prefix("cc:livedform:")
+            && let Some((id, months)) = rest.split_once(':')
+            && let (Ok(id), Ok(months)) = (id.parse::<i64>(), months.parse::<u32>())
+        {
+            return self.lived_form_submit(actor, id, months, fields).await;
         }
         Err(Error::user(
             "That form is out of date; run the command again.",

@@ -13,6 +13,7 @@ pub mod opportunities;
 pub mod privacy;
 pub mod reply;
 pub mod reviews;
+pub mod scorecard;
 pub mod specs;
 pub mod wins;
 
@@ -21,8 +22,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-use crate::chat::Capabilities;
 use crate::chat::text::{Text, cmd};
+use crate::chat::{Capabilities, ChatPort};
 use crate::clock::Clock;
 use crate::domain::membership::Role;
 use crate::domain::zone::Zone;
@@ -53,6 +54,8 @@ pub struct App {
     pub schedule: ScheduleSettings,
     /// What each platform wired into this process can show.
     platforms: Arc<Vec<&'static Capabilities>>,
+    /// The chats a use case may post to on its own (a second opinion asked of a circle's channel), by platform.
+    chats: Arc<Vec<Arc<dyn ChatPort>>>,
 }
 
 impl App {
@@ -62,7 +65,29 @@ impl App {
             clock,
             schedule,
             platforms: Arc::new(vec![&Capabilities::CONSOLE]),
+            chats: Arc::new(Vec::new()),
         }
+    }
+
+    /// Lets use cases post to a platform's channels through its port (the same port the worker sends with).
+    pub fn with_chat(mut self, chat: Arc<dyn ChatPort>) -> Self {
+        let platform = chat.capabilities().platform;
+        let mut all: Vec<Arc<dyn ChatPort>> = self
+            .chats
+            .iter()
+            .filter(|c| c.capabilities().platform != platform)
+            .cloned()
+            .collect();
+        all.push(chat);
+        self.chats = Arc::new(all);
+        self
+    }
+
+    /// The port of `platform`, if one was wired in.
+    pub(crate) fn chat(&self, platform: Platform) -> Option<&Arc<dyn ChatPort>> {
+        self.chats
+            .iter()
+            .find(|c| c.capabilities().platform == platform)
     }
 
     /// Declares a platform's capabilities (each adapter exports its own), so replies to its members fit it.

@@ -8,7 +8,7 @@ use crate::chat::{Attachment, Button, ButtonStyle};
 use crate::domain::action::Action;
 use crate::domain::commitment::MarkStatus;
 use crate::store::{
-    checkins, circles as circles_store, commitments, opportunities, reviews, specs, wins,
+    checkins, circles as circles_store, commitments, opportunities, reviews, scorecard, specs, wins,
 };
 
 impl App {
@@ -23,6 +23,13 @@ impl App {
         let all_checkins = checkins::of_member(&self.pool, member.id).await?;
         let evaluations = opportunities::of_member(&self.pool, member.id).await?;
         let feedback = reviews::feedback_of_member(&self.pool, member.id).await?;
+        let lived = opportunities::hindsight_of_member(&self.pool, member.id).await?;
+        let shares = opportunities::shares_of_member(&self.pool, member.id).await?;
+        let opinions = opportunities::opinions_for_member(&self.pool, member.id).await?;
+        let opinions_written = opportunities::opinions_by_member(&self.pool, member.id).await?;
+        let metrics = scorecard::metrics_of(&self.pool, member.id, true).await?;
+        let values = scorecard::values_of(&self.pool, member.id).await?;
+        let milestone_checks = scorecard::milestones_of(&self.pool, member.id).await?;
         let mut checkin_json = Vec::new();
         for c in &all_checkins {
             let history = checkins::revisions(&self.pool, c.id).await?;
@@ -42,18 +49,45 @@ impl App {
                 "milestones_1y": s.text.milestones_1y, "milestones_3y": s.text.milestones_3y,
                 "milestones_5y": s.text.milestones_5y, "skills": s.text.skills, "metrics": s.text.metrics,
                 "tradeoffs": s.text.tradeoffs, "phase": s.phase.as_str(), "phase_since": s.phase_since,
-                "visibility": s.visibility.as_str()})).collect::<Vec<_>>(),
+                "visibility": s.visibility.as_str(), "established": s.established})).collect::<Vec<_>>(),
             "commitments": all_commitments.iter().map(|c| json!({
                 "title": c.title, "cadence": c.cadence.as_str(), "started_on": c.started_on, "dropped_at": c.dropped_at,
+                "bet": c.bet.map(|b| b.as_str()), "postmortem": c.postmortem,
                 "periods": marks.iter().filter(|m| m.commitment_id == c.id).map(|m| json!({
                     "period": m.period.key(), "status": m.status.as_str(), "at": m.done_at, "link": m.link,
                     "note": m.note})).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
-            "wins": all_wins.iter().map(|w| json!({"text": w.text, "link": w.link, "at": w.created_at})).collect::<Vec<_>>(),
+            "wins": all_wins.iter().map(|w| json!({"text": w.text, "link": w.link, "at": w.created_at,
+                "bet": w.bet.map(|b| b.as_str())})).collect::<Vec<_>>(),
             "checkins": checkin_json,
-            "opportunities": evaluations.iter().map(|e| json!({"name": e.name, "must_haves": e.must_haves,
-                "scores": e.scores, "weighted_score": e.weighted_score, "verdict": e.verdict.as_str(),
-                "at": e.created_at})).collect::<Vec<_>>(),
+            "opportunities": evaluations.iter().map(|s| { let e = &s.e; json!({"number": s.number, "name": e.name,
+                "must_haves": e.must_haves, "scores": e.scores, "weighted_score": e.weighted_score,
+                "verdict": e.verdict.as_str(), "at": e.created_at, "spec_version": e.spec_version,
+                "earlier_reading": e.earlier_reading, "bet": e.bet.map(|b| b.as_str()),
+                "decision": s.decision.map(|d| d.as_str()), "decided_on": s.decided_on,
+                "hindsight": lived.iter().filter(|h| h.evaluation_id == s.id).map(|h| json!({
+                    "months": h.months, "learning": h.scores[0], "impact": h.scores[1],
+                    "compensation": h.scores[2], "team": h.scores[3], "note": h.note, "at": h.answered_at}))
+                    .collect::<Vec<_>>(),
+                "shared_with": shares.iter().filter(|(id, ..)| *id == s.id).map(|(_, c, comp, at)| json!({
+                    "circle": circles.iter().find(|(x, _)| x.id == *c).map(|(x, _)| x.name.clone()),
+                    "with_compensation": comp, "at": at})).collect::<Vec<_>>(),
+                "opinions": opinions.iter().filter(|o| o.evaluation_id == s.id).map(|o| json!({
+                    "from": o.author_name, "text": o.text, "at": o.created_at})).collect::<Vec<_>>(),
+                })}).collect::<Vec<_>>(),
+            "opinions_written": opinions_written.iter().map(|(offer, text, at)| json!({
+                "offer": offer, "text": text, "at": at})).collect::<Vec<_>>(),
+            "scorecard": {
+                "metrics": metrics.iter().map(|m| json!({"name": m.name, "type": m.value_type.as_str(),
+                    "kind": m.kind.as_str(), "target": m.target, "private": m.private, "added_at": m.created_at,
+                    "removed_at": m.removed_at,
+                    "values": values.iter().filter(|v| v.metric_id == m.id).map(|v| json!({
+                        "quarter": v.quarter.key(), "value": v.value})).collect::<Vec<_>>()}))
+                    .collect::<Vec<_>>(),
+                "milestones": milestone_checks.iter().map(|c| json!({"horizon": c.horizon.as_str(),
+                    "quarter": c.quarter.key(), "status": c.status.as_str(), "milestone": c.milestone,
+                    "at": c.recorded_at})).collect::<Vec<_>>(),
+            },
             "feedback": feedback.iter().map(|(p, a, s, t)| json!({"period": p.key(), "from": a, "to": s, "text": t}))
                 .collect::<Vec<_>>(),
         });
@@ -101,10 +135,56 @@ impl App {
             ));
         }
         md.push_str("## Opportunities\n\n");
-        for e in &evaluations {
+        for s in &evaluations {
+            let e = &s.e;
             md.push_str(&format!(
-                "- {}: {:.2} / 5, {}\n",
-                e.name, e.weighted_score, e.verdict
+                "- {}: {:.2} / 5, {}{}{}\n",
+                e.name,
+                e.weighted_score,
+                e.verdict,
+                e.spec_version
+                    .map_or(String::new(), |v| format!(", spec v{v}")),
+                s.decision.map_or(String::new(), |d| format!(", {d}"))
+            ));
+            for h in lived.iter().filter(|h| h.evaluation_id == s.id) {
+                md.push_str(&format!(
+                    "  - {} months on: learning {}, impact {}, compensation {}, team {}{}\n",
+                    h.months,
+                    h.scores[0],
+                    h.scores[1],
+                    h.scores[2],
+                    h.scores[3],
+                    h.note
+                        .as_deref()
+                        .map_or(String::new(), |n| format!(": {n}"))
+                ));
+            }
+            for o in opinions.iter().filter(|o| o.evaluation_id == s.id) {
+                md.push_str(&format!("  - {} said: {}\n", o.author_name, o.text));
+            }
+        }
+        md.push_str("\n## Scorecard\n\n");
+        for m in &metrics {
+            let shown: Vec<String> = values
+                .iter()
+                .filter(|v| v.metric_id == m.id)
+                .map(|v| format!("{} {}", v.quarter.label(), m.value_type.show(v.value)))
+                .collect();
+            md.push_str(&format!(
+                "- {} ({}, {}): {}\n",
+                m.name,
+                m.value_type.label(),
+                m.kind,
+                shown.join(", ")
+            ));
+        }
+        for c in &milestone_checks {
+            md.push_str(&format!(
+                "- {} milestone \"{}\" in {}: {}\n",
+                c.horizon.label(),
+                c.milestone,
+                c.quarter.label(),
+                c.status.label()
             ));
         }
         Ok(
@@ -125,8 +205,8 @@ impl App {
     /// Asks for confirmation; nothing is deleted until the button is pressed.
     pub fn me_delete(&self) -> Reply {
         Reply::private(crate::text![
-            "This deletes your spec and its history, commitments, wins, check-ins, opportunity evaluations and the \
-             feedback you wrote or received, in every circle and server, for good. ",
+            "This deletes your spec and its history, scorecard, commitments, wins, check-ins, opportunity \
+             evaluations and the feedback and opinions you wrote or received, in every circle and server, for good. ",
             cmd("me export"),
             " first if you want a copy."
         ])

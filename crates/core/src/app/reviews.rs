@@ -16,7 +16,8 @@ const FEEDBACK_MAX: usize = 4000;
 
 impl App {
     /// A message in a server channel: in an open review thread, a reply to (or mention of) a member's post is
-    /// stored as feedback for that member. Anything else is none of the bot's business and is ignored.
+    /// stored as feedback for that member; a reply to an offer shared for a second opinion is stored as an opinion on
+    /// it. Anything else is none of the bot's business and is ignored.
     pub async fn channel_message(
         &self,
         actor: &Actor,
@@ -27,7 +28,10 @@ impl App {
         mentions: &[String],
     ) -> Result<bool> {
         let Some(thread) = reviews::by_thread(&self.pool, actor.platform, thread).await? else {
-            return Ok(false);
+            // Not a review thread: perhaps a reply to an offer a member asked their circle about.
+            return self
+                .second_opinion_reply(actor, thread, message_id, content, reply_to)
+                .await;
         };
         if thread.closed_at.is_some() || content.trim().is_empty() {
             return Ok(false);

@@ -178,7 +178,7 @@ impl App {
         )))
     }
 
-    async fn share_a_circle(&self, a: &Member, b: &Member) -> Result<bool> {
+    pub(crate) async fn share_a_circle(&self, a: &Member, b: &Member) -> Result<bool> {
         let mine = circles_store::circles_of_member(&self.pool, a.id).await?;
         let theirs = circles_store::circles_of_member(&self.pool, b.id).await?;
         Ok(mine
@@ -257,7 +257,7 @@ impl App {
         })
         .await?;
         Ok(Reply::private(crate::text![
-            "You're in a ",
+            "You're in your ",
             bold(phase.as_str()),
             format!(
                 " phase now. {}",
@@ -268,6 +268,23 @@ impl App {
                 }
             )
         ]))
+    }
+
+    /// "Established in my role": with no big swing in two years, the deep dive asks about one.
+    pub async fn spec_established(&self, actor: &Actor, established: &str) -> Result<Reply> {
+        let established = match established.trim().to_ascii_lowercase().as_str() {
+            "yes" | "true" | "y" => true,
+            "no" | "false" | "n" => false,
+            _ => return Err(Error::user("Say yes or no.")),
+        };
+        self.spec_update(actor, |row, _| row.established = established)
+            .await?;
+        Ok(Reply::private(if established {
+            "Noted: you're established in your role. Once established, a big swing every two or three years keeps \
+             the portfolio honest; the deep dive will ask if two years pass without one."
+        } else {
+            "Noted: you're not established in your role yet. Core bets build the credibility a big swing draws on."
+        }))
     }
 
     pub async fn spec_visibility(&self, actor: &Actor, visibility: &str) -> Result<Reply> {

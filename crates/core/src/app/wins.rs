@@ -10,6 +10,23 @@ use crate::store::wins;
 
 impl App {
     pub async fn win_add(&self, actor: &Actor, text: &str, link: Option<&str>) -> Result<Reply> {
+        self.win_add_bet(actor, text, link, None).await
+    }
+
+    /// A win tagged as a bet: `core` or `big-swing`.
+    pub async fn win_add_bet(
+        &self,
+        actor: &Actor,
+        text: &str,
+        link: Option<&str>,
+        bet: Option<&str>,
+    ) -> Result<Reply> {
+        let bet = bet
+            .map(str::trim)
+            .filter(|b| !b.is_empty())
+            .map(crate::domain::bet::Bet::parse_user)
+            .transpose()
+            .map_err(Error::user)?;
         let text = text.trim();
         if text.is_empty() {
             return Err(Error::user(crate::text![
@@ -29,7 +46,7 @@ impl App {
             None => None,
         };
         let member = self.member(actor).await?;
-        wins::add(&self.pool, member.id, text, link, self.now()).await?;
+        wins::add(&self.pool, member.id, text, link, self.now(), bet).await?;
         Ok(Reply::private(
             "Logged. Wins you can attribute are wins you keep: they'll be in your next review post.",
         ))

@@ -9,6 +9,10 @@ pub enum Action {
     Skip { commitment_id: i64, period: String },
     /// Open the check-in form for a circle's quarter.
     Checkin { circle_id: i64, period: String },
+    /// Open the scorecard form (metric values, milestones) for a circle's quarter.
+    Scorecard { circle_id: i64, period: String },
+    /// Open the form asking whether a taken offer delivered, 6 or 12 months on.
+    Lived { evaluation_id: i64, months: u32 },
     /// Confirm `/me delete`.
     ConfirmDelete,
     /// Cancel `/me delete`.
@@ -27,6 +31,11 @@ impl Action {
                 period,
             } => format!("cc:skip:{commitment_id}:{period}"),
             Self::Checkin { circle_id, period } => format!("cc:checkin:{circle_id}:{period}"),
+            Self::Scorecard { circle_id, period } => format!("cc:score:{circle_id}:{period}"),
+            Self::Lived {
+                evaluation_id,
+                months,
+            } => format!("cc:lived:{evaluation_id}:{months}"),
             Self::ConfirmDelete => "cc:delete:confirm".to_owned(),
             Self::CancelDelete => "cc:delete:cancel".to_owned(),
         }
@@ -52,6 +61,14 @@ impl Action {
             ("checkin", Some(id), Some(period)) => Some(Self::Checkin {
                 circle_id: id.parse().ok()?,
                 period: period.to_owned(),
+            }),
+            ("score", Some(id), Some(period)) => Some(Self::Scorecard {
+                circle_id: id.parse().ok()?,
+                period: period.to_owned(),
+            }),
+            ("lived", Some(id), Some(months)) => Some(Self::Lived {
+                evaluation_id: id.parse().ok()?,
+                months: months.parse().ok().filter(|m| [6, 12].contains(m))?,
             }),
             ("delete", Some("confirm"), None) => Some(Self::ConfirmDelete),
             ("delete", Some("cancel"), None) => Some(Self::CancelDelete),
@@ -79,6 +96,14 @@ mod tests {
                 circle_id: 3,
                 period: "2027-Q1".into(),
             },
+            Action::Scorecard {
+                circle_id: 3,
+                period: "2027-Q2".into(),
+            },
+            Action::Lived {
+                evaluation_id: 9,
+                months: 12,
+            },
             Action::ConfirmDelete,
             Action::CancelDelete,
         ] {
@@ -91,6 +116,7 @@ mod tests {
             "cc:done:x:2027-01",
             "zz:done:1:2027-01",
             "cc:delete:maybe",
+            "cc:lived:9:7",
         ] {
             assert_eq!(Action::parse(junk), None, "{junk}");
         }

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::spec::Phase;
+
 /// The scorecard, in the order it is asked. Keys are stable: they are stored in `checkins.answers`.
 pub const QUESTIONS: [(&str, &str); 5] = [
     ("on_track", "Am I on track against my spec?"),
@@ -10,6 +12,104 @@ pub const QUESTIONS: [(&str, &str); 5] = [
     ("indicators", "Leading and lagging indicators this quarter?"),
     ("spec_changes", "Anything to change in the spec?"),
 ];
+
+/// The questions a phase asks instead of the generic ones: (key, question, a short label for forms). Keys are
+/// stable: they are stored in `checkins.answers` next to the generic ones.
+pub const PHASE_QUESTIONS: [(&str, &str, &str); 6] = [
+    (
+        "learned",
+        "What did I learn that I could not do a quarter ago?",
+        "What did I learn that I couldn't do before?",
+    ),
+    (
+        "stretched",
+        "What stretched me, and what didn't go well?",
+        "What stretched me, and what didn't go well?",
+    ),
+    (
+        "learned_from",
+        "Who did I learn from?",
+        "Who did I learn from?",
+    ),
+    (
+        "changed",
+        "What changed because of my work, in outcome terms?",
+        "What changed because of my work (outcomes)?",
+    ),
+    (
+        "not_doing",
+        "What did I decide not to do?",
+        "What did I decide not to do?",
+    ),
+    (
+        "stay_or_switch",
+        "Stay or switch? Anything else to change in the spec?",
+        "Stay or switch phase? Other spec changes?",
+    ),
+];
+
+/// The question behind a stored key, generic or a phase's.
+pub fn question_of(key: &str) -> Option<&'static str> {
+    QUESTIONS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, q)| *q)
+        .or_else(|| {
+            PHASE_QUESTIONS
+                .iter()
+                .find(|(k, _, _)| *k == key)
+                .map(|(_, q, _)| *q)
+        })
+}
+
+/// A form's label for a key: the question, or its short form where the question is long.
+pub fn label_of(key: &str) -> Option<&'static str> {
+    PHASE_QUESTIONS
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map(|(_, _, l)| *l)
+        .or_else(|| question_of(key))
+}
+
+/// The five questions of a check-in, as (key, question). The phase chooses the middle three: a learning phase asks
+/// what was learned, what stretched, and from whom; an impact phase what changed because of the member's work, what
+/// they decided not to do, and what didn't go well. Once four quarters have passed in one phase, the last question
+/// asks whether to stay or switch.
+pub fn questions(phase: Option<Phase>, stay_or_switch: bool) -> Vec<(&'static str, &'static str)> {
+    let keys: [&str; 5] = match phase {
+        None => [
+            "on_track",
+            "went_well",
+            "went_badly",
+            "indicators",
+            "spec_changes",
+        ],
+        Some(Phase::Learning) => [
+            "on_track",
+            "learned",
+            "stretched",
+            "learned_from",
+            "spec_changes",
+        ],
+        Some(Phase::Impact) => [
+            "on_track",
+            "changed",
+            "not_doing",
+            "went_badly",
+            "spec_changes",
+        ],
+    };
+    keys.into_iter()
+        .map(|k| {
+            if k == "spec_changes" && stay_or_switch {
+                "stay_or_switch"
+            } else {
+                k
+            }
+        })
+        .filter_map(|k| question_of(k).map(|q| (k, q)))
+        .collect()
+}
 
 /// Discord's limit for one modal text input, and a sane bound for a DM answer.
 pub const ANSWER_MAX: usize = 4000;
@@ -43,7 +143,7 @@ impl Answers {
     pub fn from_fields(fields: &[(String, String)]) -> Result<Self, String> {
         let mut kept = Vec::new();
         for (key, value) in fields {
-            if !QUESTIONS.iter().any(|(k, _)| k == key) {
+            if question_of(key).is_none() {
                 return Err(format!("\"{key}\" is not one of the check-in questions."));
             }
             let value = value.trim();
@@ -87,10 +187,7 @@ impl Answers {
     pub fn by_question(&self) -> Vec<(Option<&'static str>, &str)> {
         self.fields
             .iter()
-            .map(|(key, value)| {
-                let question = QUESTIONS.iter().find(|(k, _)| k == key).map(|(_, q)| *q);
-                (question, value.as_str())
-            })
+            .map(|(key, value)| (question_of(key), value.as_str()))
             .collect()
     }
 
@@ -98,8 +195,7 @@ impl Answers {
     pub fn to_markdown(&self) -> String {
         let mut out = String::new();
         for (key, value) in &self.fields {
-            let question = QUESTIONS.iter().find(|(k, _)| k == key).map(|(_, q)| *q);
-            match question {
+            match question_of(key) {
                 Some(q) => out.push_str(&format!("**{q}**\n{value}\n")),
                 None => out.push_str(&format!("{value}\n")),
             }
@@ -127,5 +223,52 @@ mod tests {
         assert_eq!(Answers::from_json(&a.to_json()), a);
         assert!(Answers::from_fields(&[("bogus".into(), "x".into())]).is_err());
         assert!(a.to_markdown().contains("What went well?"));
+    }
+
+    #[test]
+    fn the_phase_chooses_the_questions() {
+        let keys = |p, s| {
+            questions(p, s)
+                .into_iter()
+                .map(|(k, _)| k)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            keys(None, false),
+            QUESTIONS.iter().map(|(k, _)| *k).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            keys(Some(Phase::Learning), false),
+            [
+                "on_track",
+                "learned",
+                "stretched",
+                "learned_from",
+                "spec_changes"
+            ]
+        );
+        assert_eq!(
+            keys(Some(Phase::Impact), true),
+            [
+                "on_track",
+                "changed",
+                "not_doing",
+                "went_badly",
+                "stay_or_switch"
+            ]
+        );
+        assert!(
+            PHASE_QUESTIONS
+                .iter()
+                .all(|(_, _, l)| l.chars().count() <= 45)
+        );
+        let a = Answers::from_fields(&[("learned".into(), "pricing".into())]).unwrap();
+        assert_eq!(
+            a.by_question(),
+            vec![(
+                Some("What did I learn that I could not do a quarter ago?"),
+                "pricing"
+            )]
+        );
     }
 }

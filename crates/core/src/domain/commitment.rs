@@ -36,6 +36,8 @@ text_enum! {
     pub enum MarkStatus {
         Done = "done",
         Skipped = "skipped",
+        /// A big swing closed with a post-mortem in this period: it ends here, and counts as kept.
+        Killed = "killed",
     }
 }
 
@@ -44,6 +46,7 @@ text_enum! {
 pub struct Marks {
     done: BTreeSet<Period>,
     skipped: BTreeSet<Period>,
+    killed: Option<Period>,
 }
 
 impl Marks {
@@ -65,11 +68,23 @@ impl Marks {
                 self.done.remove(&period);
                 self.skipped.insert(period);
             }
+            MarkStatus::Killed => {
+                self.done.remove(&period);
+                self.skipped.remove(&period);
+                self.killed = Some(period);
+            }
         }
     }
 
+    /// The period a killed big swing ended in.
+    pub fn killed(&self) -> Option<Period> {
+        self.killed
+    }
+
     pub fn status(&self, period: Period) -> Option<MarkStatus> {
-        if self.done.contains(&period) {
+        if self.killed == Some(period) {
+            Some(MarkStatus::Killed)
+        } else if self.done.contains(&period) {
             Some(MarkStatus::Done)
         } else if self.skipped.contains(&period) {
             Some(MarkStatus::Skipped)
@@ -96,18 +111,23 @@ pub enum PeriodState {
 
 impl PeriodState {
     /// The one rule for every count of kept and missed periods (lists, nudges, review posts, heatmaps).
+    ///
+    /// A big swing that was killed (closed with a post-mortem) counts as kept, not missed: its last period and any
+    /// period it left unmarked before are kept, and nothing is owed after it. Trying a zero-to-one bet and closing
+    /// it honestly is the portfolio working.
     pub fn of(period: Period, first: Period, current: Period, marks: &Marks) -> PeriodState {
         if period > current {
             return PeriodState::Future;
         }
-        if period < first {
+        if period < first || marks.killed().is_some_and(|k| period > k) {
             return PeriodState::NotOwed;
         }
         match marks.status(period) {
-            Some(MarkStatus::Done) => PeriodState::Kept,
+            Some(MarkStatus::Done | MarkStatus::Killed) => PeriodState::Kept,
             Some(MarkStatus::Skipped) => PeriodState::Skipped,
             None if period == current => PeriodState::Open,
             None if period == first => PeriodState::NotOwed,
+            None if marks.killed().is_some() => PeriodState::Kept,
             None => PeriodState::Missed,
         }
     }
@@ -234,6 +254,37 @@ mod tests {
             PeriodState::Skipped
         );
         assert_eq!(combine([PeriodState::NotOwed]), PeriodState::NotOwed);
+    }
+
+    #[test]
+    fn a_killed_big_swing_counts_as_kept_and_owes_nothing_after() {
+        let first = month(2027, 1);
+        let mut marks = Marks::new([(month(2027, 2), MarkStatus::Done)]);
+        // Before the kill, March and April are missed like any commitment's.
+        assert_eq!(record(first, month(2027, 5), &marks).missed, 2);
+        marks.set(month(2027, 5), MarkStatus::Killed);
+        assert_eq!(marks.killed(), Some(month(2027, 5)));
+        assert_eq!(
+            PeriodState::of(month(2027, 3), first, month(2027, 9), &marks),
+            PeriodState::Kept
+        );
+        assert_eq!(
+            PeriodState::of(month(2027, 5), first, month(2027, 5), &marks),
+            PeriodState::Kept,
+            "the kill's own period, though current"
+        );
+        assert_eq!(
+            PeriodState::of(month(2027, 7), first, month(2027, 9), &marks),
+            PeriodState::NotOwed
+        );
+        let r = record(first, month(2027, 9), &marks);
+        assert_eq!(
+            (r.kept, r.missed),
+            (4, 0),
+            "Feb done; Mar, Apr, May kept by the kill"
+        );
+        let q2 = [month(2027, 4), month(2027, 5), month(2027, 6)];
+        assert_eq!(tally(q2, first, month(2027, 9), &marks), (2, 2, 0));
     }
 
     #[test]

@@ -23,6 +23,9 @@ pub enum DeliveryKind {
     ReviewClose,
     /// A member could not be reached (DMs closed, missing permissions): the organisers hear of it once a quarter.
     OrganiserAlert,
+    /// Six and twelve months after a taken offer: did it deliver what it was scored for? Keyed by the local month
+    /// of the mark, so one message asks about every offer whose mark falls in that month.
+    OfferHindsight,
 }
 
 crate::domain::text_enum! {
@@ -45,7 +48,7 @@ pub enum PeriodUnit {
 
 impl DeliveryKind {
     /// Every kind, for the `kind` label values of /metrics and for parsing.
-    pub const ALL: [DeliveryKind; 9] = [
+    pub const ALL: [DeliveryKind; 10] = [
         DeliveryKind::MonthlyNudge,
         DeliveryKind::NudgeReminder,
         DeliveryKind::CheckinPrompt,
@@ -55,6 +58,7 @@ impl DeliveryKind {
         DeliveryKind::ReviewMidway,
         DeliveryKind::ReviewClose,
         DeliveryKind::OrganiserAlert,
+        DeliveryKind::OfferHindsight,
     ];
 
     pub const SCHEDULED: [DeliveryKind; 5] = [
@@ -76,6 +80,7 @@ impl DeliveryKind {
             Self::ReviewMidway => "review_midway",
             Self::ReviewClose => "review_close",
             Self::OrganiserAlert => "organiser_alert",
+            Self::OfferHindsight => "offer_hindsight",
         }
     }
 
@@ -89,7 +94,7 @@ impl DeliveryKind {
 
     pub fn period_unit(self) -> PeriodUnit {
         match self {
-            Self::MonthlyNudge | Self::NudgeReminder => PeriodUnit::Month,
+            Self::MonthlyNudge | Self::NudgeReminder | Self::OfferHindsight => PeriodUnit::Month,
             Self::CheckinPrompt
             | Self::CheckinReminder
             | Self::OrganiserAlert
@@ -120,6 +125,7 @@ impl DeliveryKind {
             Self::ReviewMidway => "review midway nudge",
             Self::ReviewClose => "review summary",
             Self::OrganiserAlert => "organiser alert",
+            Self::OfferHindsight => "offer hindsight question",
         }
     }
 }

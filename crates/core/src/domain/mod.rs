@@ -1,6 +1,7 @@
 //! Pure types and rules: no I/O, no async, nothing of the rest of the crate.
 
 pub mod action;
+pub mod bet;
 pub mod checkin;
 pub mod commitment;
 pub mod delivery;
@@ -8,6 +9,7 @@ pub mod membership;
 pub mod opportunity;
 pub mod period;
 pub mod recurrence;
+pub mod scorecard;
 pub mod spec;
 pub mod zone;
 

@@ -2,6 +2,10 @@
 
 use std::fmt;
 
+use chrono::NaiveDate;
+
+use crate::domain::period::Period;
+
 /// One text part of the spec; 4000 characters is Discord's limit for a modal input.
 pub const FIELD_MAX: usize = 4000;
 
@@ -81,6 +85,27 @@ impl fmt::Display for Phase {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// Quarters from the quarter a phase began in to `quarter` (0 in the quarter it began).
+pub fn quarters_in_phase(since: NaiveDate, quarter: Period) -> i64 {
+    let index = |p: Period| match p {
+        Period::Quarter { year, q } => i64::from(year) * 4 + i64::from(q),
+        other => {
+            let start = other.start_date();
+            let Period::Quarter { year, q } = Period::containing_quarter(start) else {
+                return 0;
+            };
+            i64::from(year) * 4 + i64::from(q)
+        }
+    };
+    index(quarter) - index(Period::containing_quarter(since))
+}
+
+/// After four quarters in one phase (and every four after), that quarter's check-in asks "stay or switch?".
+pub fn checkin_asks_stay_or_switch(since: NaiveDate, quarter: Period) -> bool {
+    let n = quarters_in_phase(since, quarter);
+    n >= 4 && n % 4 == 0
 }
 
 /// The five parts as edited in one form. Milestones hold the three horizons, one per line prefix.
@@ -258,5 +283,18 @@ mod tests {
         assert!(SpecText::from_fields(&[("vision".to_owned(), "x".repeat(4001))]).is_err());
         assert!(SpecText::from_fields(&[("vision".to_owned(), "  ".to_owned())]).is_err());
         assert!(Phase::parse("IMPACT").is_ok() && Visibility::parse("public").is_err());
+    }
+
+    #[test]
+    fn four_quarters_in_a_phase_ask_stay_or_switch() {
+        let since = NaiveDate::from_ymd_opt(2026, 3, 15).unwrap();
+        let q = |y, n| Period::quarter(y, n).unwrap();
+        assert_eq!(quarters_in_phase(since, q(2026, 1)), 0);
+        assert_eq!(quarters_in_phase(since, q(2027, 1)), 4);
+        assert!(!checkin_asks_stay_or_switch(since, q(2026, 4)));
+        assert!(checkin_asks_stay_or_switch(since, q(2027, 1)));
+        assert!(!checkin_asks_stay_or_switch(since, q(2027, 2)));
+        assert!(checkin_asks_stay_or_switch(since, q(2028, 1)));
+        assert_eq!(quarters_in_phase(since, Period::Year { year: 2027 }), 4);
     }
 }

@@ -60,7 +60,7 @@ const GAP: u32 = 2;
 const PAD: u32 = 12;
 const SWATCH: u32 = 14;
 /// A private family name, so that nothing else registering a font with plotters can replace ours.
-const FAMILY: &str = "career-circle-heatmap-sans";
+pub(crate) const FAMILY: &str = "career-circle-heatmap-sans";
 /// Bounds the ellipsis search on pathological input; no wider text fits the widest image anyway.
 const MAX_FIT_CHARS: usize = 200;
 const INK: RGBColor = RGBColor(33, 33, 33);
@@ -238,7 +238,7 @@ fn fit(
 }
 
 /// plotters keeps fonts in a process-wide table, so registering once is enough and safe to race.
-fn ensure_font() -> Result<(), HeatmapError> {
+pub(crate) fn ensure_font() -> Result<(), HeatmapError> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     let ok = *REGISTERED.get_or_init(|| {
         register_font(FAMILY, FontStyle::Normal, dejavu::sans::regular()).is_ok()
@@ -247,7 +247,7 @@ fn ensure_font() -> Result<(), HeatmapError> {
     if ok { Ok(()) } else { Err(HeatmapError::Font) }
 }
 
-fn encode(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, HeatmapError> {
+pub(crate) fn encode(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, HeatmapError> {
     let mut out = Vec::new();
     let mut encoder = png::Encoder::new(&mut out, w, h);
     encoder.set_color(png::ColorType::Rgb);

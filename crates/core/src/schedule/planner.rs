@@ -13,11 +13,15 @@ use sqlx::PgPool;
 
 use crate::clock::to_chrono;
 use crate::domain::delivery::{DeliveryKind, PeriodUnit};
+use crate::domain::opportunity::hindsight_dates;
 use crate::domain::period::Period;
-use crate::domain::recurrence::{CronSchedule, shift_local};
+use crate::domain::recurrence::{CronSchedule, resolve_local, shift_local};
 use crate::domain::zone::Zone;
 use crate::settings::ScheduleSettings;
 use crate::store::planner::{self as sql, Occurrences};
+
+/// The local time a taken offer's 6- and 12-month question arrives on its day, in the member's zone.
+pub const HINDSIGHT_AT: (u32, u32) = (9, 0);
 
 /// How far back a restart looks beyond the grace window, to record what it missed as skipped. Older gaps are
 /// not recorded at all (a bot down for a year does not need a year of "skipped" rows).
@@ -126,6 +130,18 @@ impl Planner {
             .context("inserting deliveries")?;
         report.statements += u32::from(!occ.is_empty());
 
+        // Offer hindsight: 6 and 12 months after a taken offer, at 09:00 the member's time.
+        let hindsight = self
+            .hindsight_occurrences(from, now, stale_before)
+            .await
+            .context("listing taken offers")?;
+        report.statements += 1;
+        report.occurrences += hindsight.len();
+        report.inserted += sql::insert_hindsight(&self.pool, &hindsight, now)
+            .await
+            .context("inserting hindsight questions")?;
+        report.statements += u32::from(!hindsight.is_empty());
+
         // Circle-wide: the review thread opens when the check-in window closes, in the circle's zone.
         let prompt = DeliveryKind::CheckinPrompt;
         let prompt_default = self.schedule.checkin_prompt.clone();
@@ -176,6 +192,76 @@ impl Planner {
             );
         }
         Ok(report)
+    }
+
+    /// The hindsight questions due in (from, now]: one per member and local month (the earliest of the month).
+    async fn hindsight_occurrences(
+        &self,
+        from: DateTime<Utc>,
+        now: DateTime<Utc>,
+        stale_before: DateTime<Utc>,
+    ) -> anyhow::Result<sql::Hindsight> {
+        // Only offers whose 6- or 12-month mark can fall in this tick: two narrow ranges of decision dates, a day
+        // wider each side for every zone's calendar, and three more days at the end for month ends ("31 August" + 6
+        // months is the 28th or 29th of February, which 6 months back is only the 28th or 29th of August). The exact
+        // test is below.
+        let day = chrono::Duration::days(1);
+        let range = |months: u32| {
+            let back = |t: DateTime<Utc>| {
+                t.date_naive()
+                    .checked_sub_months(chrono::Months::new(months))
+                    .unwrap_or(chrono::NaiveDate::MIN)
+            };
+            (back(from - day), back(now + day) + chrono::Days::new(3))
+        };
+        let (six, twelve) = (range(6), range(12));
+        let mut due = Vec::new();
+        for t in crate::store::opportunities::taken_in(&self.pool, six, twelve).await? {
+            let Ok(zone) = t.zone.parse::<Zone>() else {
+                tracing::warn!(zone = %t.zone, "skipping a taken offer whose member's zone no longer reads");
+                continue;
+            };
+            for (_, date) in hindsight_dates(t.decided_on) {
+                let local = date
+                    .and_hms_opt(HINDSIGHT_AT.0, HINDSIGHT_AT.1, 0)
+                    .unwrap_or_default();
+                let at = resolve_local(local, zone);
+                if at > from && at <= now {
+                    due.push((at, t.member_id, Period::containing_month(date)));
+                }
+            }
+        }
+        due.sort();
+        let mut out = sql::Hindsight::default();
+        for (at, member_id, period) in due {
+            out.push(member_id, period, at, at <= stale_before);
+        }
+        Ok(out)
+    }
+
+    /// The next hindsight question after `after`, for the demo's clock.
+    async fn next_hindsight(&self, after: DateTime<Utc>) -> anyhow::Result<Option<DateTime<Utc>>> {
+        let lo = (after - chrono::Duration::days(1))
+            .date_naive()
+            .checked_sub_months(chrono::Months::new(12))
+            .unwrap_or(chrono::NaiveDate::MIN);
+        let mut best = None;
+        let open = (lo, chrono::NaiveDate::MAX);
+        for t in crate::store::opportunities::taken_in(&self.pool, open, open).await? {
+            let Ok(zone) = t.zone.parse::<Zone>() else {
+                continue;
+            };
+            for (_, date) in hindsight_dates(t.decided_on) {
+                let local = date
+                    .and_hms_opt(HINDSIGHT_AT.0, HINDSIGHT_AT.1, 0)
+                    .unwrap_or_default();
+                let at = resolve_local(local, zone);
+                if at > after {
+                    best = Some(best.map_or(at, |b: DateTime<Utc>| b.min(at)));
+                }
+            }
+        }
+        Ok(best)
     }
 
     fn offset_of(&self, kind: DeliveryKind) -> Duration {
@@ -230,6 +316,9 @@ impl Planner {
         // Follow-ups already in the outbox (a review's midway nudge and close) count too.
         let mut best: Option<DateTime<Utc>> =
             crate::store::deliveries::next_pending_after(&self.pool, after).await?;
+        if let Some(h) = self.next_hindsight(after).await? {
+            best = Some(best.map_or(h, |b| b.min(h)));
+        }
         let mut earliest =
             |at: DateTime<Utc>| best = Some(best.map_or(at, |b: DateTime<Utc>| b.min(at)));
         for pair in pairs {

@@ -3,6 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgPool;
 
+use crate::domain::bet::Bet;
 use crate::domain::commitment::{MarkStatus, Marks};
 use crate::domain::period::{Cadence, Period};
 use crate::store::decode;
@@ -15,6 +16,9 @@ pub struct Commitment {
     pub cadence: Cadence,
     pub started_on: NaiveDate,
     pub dropped_at: Option<DateTime<Utc>>,
+    pub bet: Option<Bet>,
+    /// A killed big swing's post-mortem.
+    pub postmortem: Option<String>,
 }
 
 impl Commitment {
@@ -50,6 +54,8 @@ struct CommitmentRow {
     cadence: String,
     started_on: NaiveDate,
     dropped_at: Option<DateTime<Utc>>,
+    bet: Option<String>,
+    postmortem: Option<String>,
 }
 
 impl TryFrom<CommitmentRow> for Commitment {
@@ -63,6 +69,8 @@ impl TryFrom<CommitmentRow> for Commitment {
             cadence: decode("commitments.cadence", &r.cadence)?,
             started_on: r.started_on,
             dropped_at: r.dropped_at,
+            bet: r.bet.map(|b| decode("commitments.bet", &b)).transpose()?,
+            postmortem: r.postmortem,
         })
     }
 }
@@ -71,6 +79,7 @@ fn all(rows: Vec<CommitmentRow>) -> sqlx::Result<Vec<Commitment>> {
     rows.into_iter().map(Commitment::try_from).collect()
 }
 
+#[allow(clippy::too_many_arguments)]
 pub async fn add(
     pool: &PgPool,
     member_id: i64,
@@ -78,16 +87,19 @@ pub async fn add(
     cadence: Cadence,
     started_on: NaiveDate,
     now: DateTime<Utc>,
+    bet: Option<Bet>,
 ) -> sqlx::Result<Commitment> {
     sqlx::query_as!(
         CommitmentRow,
-        "INSERT INTO commitments (member_id, title, cadence, started_on, created_at) VALUES ($1, $2, $3, $4, $5)
-         RETURNING id, member_id, title, cadence, started_on, dropped_at",
+        "INSERT INTO commitments (member_id, title, cadence, started_on, created_at, bet)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         RETURNING id, member_id, title, cadence, started_on, dropped_at, bet, postmortem",
         member_id,
         title,
         cadence.as_str(),
         started_on,
         now,
+        bet.map(Bet::as_str),
     )
     .fetch_one(pool)
     .await?
@@ -97,7 +109,7 @@ pub async fn add(
 pub async fn open_of_member(pool: &PgPool, member_id: i64) -> sqlx::Result<Vec<Commitment>> {
     let rows = sqlx::query_as!(
         CommitmentRow,
-        "SELECT id, member_id, title, cadence, started_on, dropped_at FROM commitments
+        "SELECT id, member_id, title, cadence, started_on, dropped_at, bet, postmortem FROM commitments
          WHERE member_id = $1 AND dropped_at IS NULL ORDER BY id",
         member_id,
     )
@@ -113,7 +125,7 @@ pub async fn by_id(
 ) -> sqlx::Result<Option<Commitment>> {
     sqlx::query_as!(
         CommitmentRow,
-        "SELECT id, member_id, title, cadence, started_on, dropped_at FROM commitments
+        "SELECT id, member_id, title, cadence, started_on, dropped_at, bet, postmortem FROM commitments
          WHERE id = $1 AND member_id = $2",
         commitment_id,
         member_id,
@@ -139,6 +151,46 @@ pub async fn drop_commitment(
     .execute(pool)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Closes a big swing with its post-mortem and marks its last period killed (which counts as kept), in one
+/// transaction. Returns false if it was not an open big swing of the member.
+pub async fn kill(
+    pool: &PgPool,
+    member_id: i64,
+    commitment_id: i64,
+    period: Period,
+    postmortem: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    let mut tx = pool.begin().await?;
+    let closed = sqlx::query!(
+        "UPDATE commitments SET dropped_at = $3, postmortem = $4
+         WHERE id = $1 AND member_id = $2 AND dropped_at IS NULL AND bet = 'big_swing'",
+        commitment_id,
+        member_id,
+        now,
+        postmortem,
+    )
+    .execute(&mut *tx)
+    .await?;
+    if closed.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query!(
+        "INSERT INTO commitment_periods (commitment_id, period, status, done_at, note)
+         VALUES ($1, $2, 'killed', $3, $4)
+         ON CONFLICT (commitment_id, period) DO UPDATE SET status = 'killed', done_at = EXCLUDED.done_at,
+             note = EXCLUDED.note",
+        commitment_id,
+        period.key(),
+        now,
+        postmortem,
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// Marks one period of a commitment done (or skipped); a second mark in the same period updates the first.
@@ -198,7 +250,7 @@ pub async fn periods_of_member(pool: &PgPool, member_id: i64) -> sqlx::Result<Ve
 pub async fn all_of_member(pool: &PgPool, member_id: i64) -> sqlx::Result<Vec<Commitment>> {
     let rows = sqlx::query_as!(
         CommitmentRow,
-        "SELECT id, member_id, title, cadence, started_on, dropped_at FROM commitments WHERE member_id = $1 ORDER BY id",
+        "SELECT id, member_id, title, cadence, started_on, dropped_at, bet, postmortem FROM commitments WHERE member_id = $1 ORDER BY id",
         member_id,
     )
     .fetch_all(pool)

@@ -13,6 +13,8 @@ pub struct SpecRow {
     pub phase: Phase,
     pub phase_since: DateTime<Utc>,
     pub visibility: Visibility,
+    /// The member says they are established in their role (the deep dive then asks about big swings).
+    pub established: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -25,6 +27,7 @@ impl SpecRow {
             phase: Phase::Learning,
             phase_since: now,
             visibility: Visibility::Private,
+            established: false,
             created_at: now,
         }
     }
@@ -42,6 +45,7 @@ struct RawSpec {
     phase: String,
     phase_since: DateTime<Utc>,
     visibility: String,
+    established: bool,
     created_at: DateTime<Utc>,
 }
 
@@ -63,6 +67,7 @@ impl TryFrom<RawSpec> for SpecRow {
             phase: decode("spec_versions.phase", &r.phase)?,
             phase_since: r.phase_since,
             visibility: decode("spec_versions.visibility", &r.visibility)?,
+            established: r.established,
             created_at: r.created_at,
         })
     }
@@ -72,7 +77,7 @@ pub async fn current(pool: &PgPool, member_id: i64) -> sqlx::Result<Option<SpecR
     sqlx::query_as!(
         RawSpec,
         "SELECT version, vision, milestones_1y, milestones_3y, milestones_5y, skills, metrics, tradeoffs, phase,
-                phase_since, visibility, created_at
+                phase_since, visibility, established, created_at
          FROM spec_versions WHERE member_id = $1 ORDER BY version DESC LIMIT 1",
         member_id,
     )
@@ -86,7 +91,7 @@ pub async fn history(pool: &PgPool, member_id: i64) -> sqlx::Result<Vec<SpecRow>
     let rows = sqlx::query_as!(
         RawSpec,
         "SELECT version, vision, milestones_1y, milestones_3y, milestones_5y, skills, metrics, tradeoffs, phase,
-                phase_since, visibility, created_at
+                phase_since, visibility, established, created_at
          FROM spec_versions WHERE member_id = $1 ORDER BY version",
         member_id,
     )
@@ -109,8 +114,8 @@ pub async fn save(
         .await?;
     let version = sqlx::query_scalar!(
         "INSERT INTO spec_versions (member_id, version, vision, milestones_1y, milestones_3y, milestones_5y, skills,
-                                    metrics, tradeoffs, phase, phase_since, visibility, created_at)
-         SELECT $1, COALESCE(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12
+                                    metrics, tradeoffs, phase, phase_since, visibility, established, created_at)
+         SELECT $1, COALESCE(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13, $12
          FROM spec_versions WHERE member_id = $1
          RETURNING version",
         member_id,
@@ -125,6 +130,7 @@ pub async fn save(
         spec.phase_since,
         spec.visibility.as_str(),
         now,
+        spec.established,
     )
     .fetch_one(&mut *tx)
     .await?;

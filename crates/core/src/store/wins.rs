@@ -3,12 +3,42 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
+use crate::domain::bet::Bet;
+use crate::store::decode;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Win {
     pub id: i64,
     pub text: String,
     pub link: Option<String>,
     pub created_at: DateTime<Utc>,
+    pub bet: Option<Bet>,
+}
+
+struct WinRow {
+    id: i64,
+    text: String,
+    link: Option<String>,
+    created_at: DateTime<Utc>,
+    bet: Option<String>,
+}
+
+impl TryFrom<WinRow> for Win {
+    type Error = sqlx::Error;
+
+    fn try_from(r: WinRow) -> sqlx::Result<Win> {
+        Ok(Win {
+            id: r.id,
+            text: r.text,
+            link: r.link,
+            created_at: r.created_at,
+            bet: r.bet.map(|b| decode("wins.bet", &b)).transpose()?,
+        })
+    }
+}
+
+fn all_rows(rows: Vec<WinRow>) -> sqlx::Result<Vec<Win>> {
+    rows.into_iter().map(Win::try_from).collect()
 }
 
 pub async fn add(
@@ -17,18 +47,21 @@ pub async fn add(
     text: &str,
     link: Option<&str>,
     now: DateTime<Utc>,
+    bet: Option<Bet>,
 ) -> sqlx::Result<Win> {
     sqlx::query_as!(
-        Win,
-        "INSERT INTO wins (member_id, text, link, created_at) VALUES ($1, $2, $3, $4)
-         RETURNING id, text, link, created_at",
+        WinRow,
+        "INSERT INTO wins (member_id, text, link, created_at, bet) VALUES ($1, $2, $3, $4, $5)
+         RETURNING id, text, link, created_at, bet",
         member_id,
         text,
         link,
         now,
+        bet.map(Bet::as_str),
     )
     .fetch_one(pool)
-    .await
+    .await?
+    .try_into()
 }
 
 /// Wins in [from, to), oldest first.
@@ -38,24 +71,28 @@ pub async fn between(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> sqlx::Result<Vec<Win>> {
-    sqlx::query_as!(
-        Win,
-        "SELECT id, text, link, created_at FROM wins
-         WHERE member_id = $1 AND created_at >= $2 AND created_at < $3 ORDER BY created_at, id",
-        member_id,
-        from,
-        to,
+    all_rows(
+        sqlx::query_as!(
+            WinRow,
+            "SELECT id, text, link, created_at, bet FROM wins
+             WHERE member_id = $1 AND created_at >= $2 AND created_at < $3 ORDER BY created_at, id",
+            member_id,
+            from,
+            to,
+        )
+        .fetch_all(pool)
+        .await?,
     )
-    .fetch_all(pool)
-    .await
 }
 
 pub async fn all(pool: &PgPool, member_id: i64) -> sqlx::Result<Vec<Win>> {
-    sqlx::query_as!(
-        Win,
-        "SELECT id, text, link, created_at FROM wins WHERE member_id = $1 ORDER BY created_at, id",
-        member_id,
+    all_rows(
+        sqlx::query_as!(
+            WinRow,
+            "SELECT id, text, link, created_at, bet FROM wins WHERE member_id = $1 ORDER BY created_at, id",
+            member_id,
+        )
+        .fetch_all(pool)
+        .await?,
     )
-    .fetch_all(pool)
-    .await
 }

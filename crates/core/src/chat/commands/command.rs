@@ -49,9 +49,27 @@ pub enum Command {
     SpecVisibility {
         visibility: String,
     },
+    SpecScorecard {
+        member: Option<String>,
+    },
+    SpecEstablished {
+        established: String,
+    },
+    MetricAdd {
+        name: String,
+        value_type: String,
+        kind: String,
+        target: Option<String>,
+        private: bool,
+    },
+    MetricRemove {
+        name: String,
+    },
+    MetricList,
     CommitAdd {
         title: String,
         cadence: Option<String>,
+        bet: Option<String>,
     },
     CommitList,
     CommitDone {
@@ -62,9 +80,14 @@ pub enum Command {
     CommitDrop {
         commitment: Option<String>,
     },
+    CommitKill {
+        commitment: Option<String>,
+        postmortem: String,
+    },
     WinAdd {
         text: String,
         link: Option<String>,
+        bet: Option<String>,
     },
     WinList {
         quarter: Option<String>,
@@ -74,8 +97,27 @@ pub enum Command {
         /// learning, impact, compensation, team, alignment
         scores: [i64; 5],
         fails: Option<String>,
+        bet: Option<String>,
     },
     OpportunityList,
+    OpportunityShow {
+        offer: String,
+    },
+    OpportunityDecide {
+        offer: String,
+        decision: String,
+    },
+    OpportunityLived {
+        offer: String,
+        /// learning, impact, compensation, team
+        scores: [i64; 4],
+        note: Option<String>,
+    },
+    OpportunityShare {
+        offer: String,
+        compensation: bool,
+        circle: Option<String>,
+    },
     CheckinAnswer {
         answers: String,
         circle: Option<String>,
@@ -158,9 +200,27 @@ impl Command {
             ("spec", "visibility") => Command::SpecVisibility {
                 visibility: a.required("visibility"),
             },
+            ("spec", "scorecard") => Command::SpecScorecard {
+                member: t("member"),
+            },
+            ("spec", "established") => Command::SpecEstablished {
+                established: a.required("established"),
+            },
+            ("metric", "add") => Command::MetricAdd {
+                name: a.required("name"),
+                value_type: a.required("type"),
+                kind: a.required("kind"),
+                target: t("target"),
+                private: a.boolean("private").unwrap_or(false),
+            },
+            ("metric", "remove") => Command::MetricRemove {
+                name: a.required("name"),
+            },
+            ("metric", "list") => Command::MetricList,
             ("commit", "add") => Command::CommitAdd {
                 title: a.required("title"),
                 cadence: t("cadence"),
+                bet: t("portfolio"),
             },
             ("commit", "list") => Command::CommitList,
             ("commit", "done") => Command::CommitDone {
@@ -171,9 +231,14 @@ impl Command {
             ("commit", "drop") => Command::CommitDrop {
                 commitment: t("commitment"),
             },
+            ("commit", "kill") => Command::CommitKill {
+                commitment: t("commitment"),
+                postmortem: a.required("postmortem"),
+            },
             ("win", "add") => Command::WinAdd {
                 text: a.required("text"),
                 link: t("link"),
+                bet: t("portfolio"),
             },
             ("win", "list") => Command::WinList {
                 quarter: t("quarter"),
@@ -183,8 +248,27 @@ impl Command {
                 scores: ["learning", "impact", "compensation", "team", "alignment"]
                     .map(|n| a.integer(n).unwrap_or(0)),
                 fails: t("fails"),
+                bet: t("portfolio"),
             },
             ("opportunity", "list") => Command::OpportunityList,
+            ("opportunity", "show") => Command::OpportunityShow {
+                offer: a.required("offer"),
+            },
+            ("opportunity", "decide") => Command::OpportunityDecide {
+                offer: a.required("offer"),
+                decision: a.required("decision"),
+            },
+            ("opportunity", "lived") => Command::OpportunityLived {
+                offer: a.required("offer"),
+                scores: ["learning", "impact", "compensation", "team"]
+                    .map(|n| a.integer(n).unwrap_or(0)),
+                note: t("note"),
+            },
+            ("opportunity", "share") => Command::OpportunityShare {
+                offer: a.required("offer"),
+                compensation: a.boolean("compensation").unwrap_or(false),
+                circle: t("circle"),
+            },
             ("checkin", "answer") => Command::CheckinAnswer {
                 answers: a.required("answers"),
                 circle: t("circle"),
@@ -233,14 +317,24 @@ impl Command {
             Command::SpecDiff { .. } => "spec diff",
             Command::SpecPhase { .. } => "spec phase",
             Command::SpecVisibility { .. } => "spec visibility",
+            Command::SpecScorecard { .. } => "spec scorecard",
+            Command::SpecEstablished { .. } => "spec established",
+            Command::MetricAdd { .. } => "metric add",
+            Command::MetricRemove { .. } => "metric remove",
+            Command::MetricList => "metric list",
             Command::CommitAdd { .. } => "commit add",
             Command::CommitList => "commit list",
             Command::CommitDone { .. } => "commit done",
             Command::CommitDrop { .. } => "commit drop",
+            Command::CommitKill { .. } => "commit kill",
             Command::WinAdd { .. } => "win add",
             Command::WinList { .. } => "win list",
             Command::OpportunityEvaluate { .. } => "opportunity evaluate",
             Command::OpportunityList => "opportunity list",
+            Command::OpportunityShow { .. } => "opportunity show",
+            Command::OpportunityDecide { .. } => "opportunity decide",
+            Command::OpportunityLived { .. } => "opportunity lived",
+            Command::OpportunityShare { .. } => "opportunity share",
             Command::CheckinAnswer { .. } => "checkin answer",
             Command::CheckinShow { .. } => "checkin show",
             Command::CheckinHistory => "checkin history",

@@ -167,6 +167,16 @@ const CIRCLE: Opt = Opt::text("circle", "Which circle (needed when you are in se
 const QUARTER: Opt = Opt::text("quarter", "Quarter, e.g. Q1 2027");
 const MEMBER: Opt = Opt::user("member", "A member of your circle");
 const UNTIL: Opt = Opt::text("until", "A date, YYYY-MM-DD");
+/// Named for what it places the item in (not "bet", which the text grammar would take "beta:" in a title for).
+const BET: Opt = Opt::text("portfolio", "In your portfolio of bets: core or big-swing")
+    .choices(crate::domain::bet::CHOICES);
+const OFFER: Opt = Opt::text(
+    "offer",
+    "The offer's number from /opportunity list, or its name",
+)
+.required()
+.max_len(100)
+.positional();
 
 pub static COMMANDS: &[Family] = &[
     Family {
@@ -247,7 +257,7 @@ pub static COMMANDS: &[Family] = &[
     },
     Family {
         name: "spec",
-        description: "Your career spec: edit, show, history, diff, phase, visibility.",
+        description: "Your career spec: edit, show, history, diff, phase, visibility, scorecard, established.",
         title: "Career spec",
         own_slack_command: true,
         leaves: &[
@@ -286,11 +296,60 @@ pub static COMMANDS: &[Family] = &[
                     .choices(&["private", "circle"])
                     .positional()],
             ),
+            Leaf::new(
+                "scorecard",
+                "Your scorecard over quarters, with targets, milestones and a chart; a circle-mate's if shared.",
+                &[MEMBER.positional()],
+            )
+            .slow(),
+            Leaf::new(
+                "established",
+                "Say you're established in your role: the deep dive then asks about big swings.",
+                &[Opt::text("established", "yes or no")
+                    .required()
+                    .choices(&["yes", "no"])
+                    .positional()],
+            ),
+        ],
+    },
+    Family {
+        name: "metric",
+        description: "Scorecard metrics: add, remove, list.",
+        title: "Scorecard",
+        own_slack_command: true,
+        leaves: &[
+            Leaf::new(
+                "add",
+                "Track a metric each quarter: typed, leading or lagging, learning or impact, with a target.",
+                &[
+                    Opt::text("name", "Its name, e.g. posts")
+                        .required()
+                        .max_len(40)
+                        .positional(),
+                    Opt::text("type", "number, count, yes-no or scale (1-5)")
+                        .required()
+                        .choices(crate::domain::scorecard::TYPE_CHOICES),
+                    Opt::text("kind", "leading, lagging, learning or impact")
+                        .required()
+                        .choices(crate::domain::scorecard::KIND_CHOICES),
+                    Opt::text("target", "The quarter's target, e.g. 3 or yes").max_len(20),
+                    Opt::boolean("private", "Keep it to yourself even when your spec is shared"),
+                ],
+            ),
+            Leaf::new(
+                "remove",
+                "Stop tracking a metric (its history stays).",
+                &[Opt::text("name", "The metric's name")
+                    .required()
+                    .max_len(40)
+                    .positional()],
+            ),
+            Leaf::new("list", "Your scorecard's metrics.", &[]),
         ],
     },
     Family {
         name: "commit",
-        description: "Commitments: add, list, done, drop.",
+        description: "Commitments: add, list, done, drop, kill a big swing.",
         title: "Commitments",
         own_slack_command: true,
         leaves: &[
@@ -307,6 +366,7 @@ pub static COMMANDS: &[Family] = &[
                         "weekly",
                         "quarterly",
                     ]),
+                    BET,
                 ],
             ),
             Leaf::new("list", "Your commitments with streaks and record.", &[]),
@@ -328,6 +388,16 @@ pub static COMMANDS: &[Family] = &[
                 "Drop a commitment (its record stays).",
                 &[Opt::text("commitment", "Number or title").positional()],
             ),
+            Leaf::new(
+                "kill",
+                "Close a big swing that didn't work, with a short post-mortem: it counts as kept.",
+                &[
+                    Opt::text("commitment", "Number or title").positional(),
+                    Opt::text("postmortem", "What you learned, in a few lines")
+                        .required()
+                        .max_len(1000),
+                ],
+            ),
         ],
     },
     Family {
@@ -345,6 +415,7 @@ pub static COMMANDS: &[Family] = &[
                         .max_len(1000)
                         .positional(),
                     Opt::text("link", "A link").max_len(500),
+                    BET,
                 ],
             ),
             Leaf::new(
@@ -356,7 +427,7 @@ pub static COMMANDS: &[Family] = &[
     },
     Family {
         name: "opportunity",
-        description: "Opportunities: score an offer against your spec, list past ones.",
+        description: "The offer ledger: score an offer against your spec, decide, look back, ask your circle.",
         title: "Opportunities",
         own_slack_command: true,
         leaves: &[
@@ -381,9 +452,52 @@ pub static COMMANDS: &[Family] = &[
                         "Numbers of the must-haves it fails (see /spec show), e.g. \"2\"; empty: none",
                     )
                     .max_len(100),
+                    BET,
                 ],
             ),
-            Leaf::new("list", "Your evaluated opportunities.", &[]),
+            Leaf::new(
+                "list",
+                "Your offers side by side, with spec versions, decisions and how they turned out.",
+                &[],
+            ),
+            Leaf::new(
+                "show",
+                "One offer in full: both readings, decision, hindsight, your circle's opinions.",
+                &[OFFER],
+            ),
+            Leaf::new(
+                "decide",
+                "Mark an offer taken or declined (a taken one is asked about at 6 and 12 months).",
+                &[
+                    OFFER,
+                    Opt::text("decision", "taken or declined")
+                        .required()
+                        .choices(&["taken", "declined"]),
+                ],
+            ),
+            Leaf::new(
+                "lived",
+                "How a taken offer turned out, 1-5 on what you scored it for.",
+                &[
+                    OFFER,
+                    Opt::integer("learning", "Learning, 1-5").required().range(1, 5),
+                    Opt::integer("impact", "Impact, 1-5").required().range(1, 5),
+                    Opt::integer("compensation", "Compensation, 1-5")
+                        .required()
+                        .range(1, 5),
+                    Opt::integer("team", "Team and manager, 1-5").required().range(1, 5),
+                    Opt::text("note", "What you know now").max_len(1000),
+                ],
+            ),
+            Leaf::new(
+                "share",
+                "Ask your circle for a second opinion in its channel (compensation left out unless you say).",
+                &[
+                    OFFER,
+                    Opt::boolean("compensation", "Include your compensation score"),
+                    CIRCLE,
+                ],
+            ),
         ],
     },
     Family {

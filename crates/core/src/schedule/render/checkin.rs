@@ -6,13 +6,14 @@ use crate::chat::fit::clip;
 use crate::chat::text::{Text, bold};
 use crate::chat::{Button, ButtonStyle, Capabilities, Destination};
 use crate::domain::action::Action;
-use crate::domain::checkin::QUESTIONS;
+use crate::domain::checkin::questions;
 use crate::domain::delivery::DeliveryKind;
-use crate::domain::period::Period;
+use crate::domain::period::{Period, local_date};
+use crate::domain::spec::{Phase, checkin_asks_stay_or_switch};
 use crate::schedule::render::{Rendered, messages, recipient};
 use crate::spans;
 use crate::store::deliveries::Claimed;
-use crate::store::{checkins, specs};
+use crate::store::{checkins, scorecard, specs};
 
 /// Enough of the vision to recognise it; the whole spec is a command away.
 const VISION_QUOTE: usize = 300;
@@ -26,6 +27,13 @@ pub struct Prompt {
     pub quarter: Period,
     pub vision: Option<String>,
     pub answered: bool,
+    /// The member's phase and the local date it began; None without a spec (the generic questions).
+    pub phase: Option<(Phase, chrono::NaiveDate)>,
+    /// Four quarters (or a multiple) in one phase: this check-in asks "stay or switch?".
+    pub stay_or_switch: bool,
+    /// The scorecard to fill in: each metric as "name (what to type)", and the milestones that can be marked.
+    pub metrics: Vec<String>,
+    pub milestones: usize,
 }
 
 pub async fn render(pool: &PgPool, d: &Claimed, caps: &Capabilities) -> anyhow::Result<Rendered> {
@@ -36,10 +44,22 @@ pub async fn render(pool: &PgPool, d: &Claimed, caps: &Capabilities) -> anyhow::
     let answered = checkins::find(pool, who.member.id, who.circle.id, d.period)
         .await?
         .is_some();
-    let vision = specs::current(pool, who.member.id)
-        .await?
-        .map(|s| s.text.vision)
+    let spec = specs::current(pool, who.member.id).await?;
+    let vision = spec
+        .as_ref()
+        .map(|s| s.text.vision.clone())
         .filter(|v| !v.trim().is_empty());
+    let phase = spec
+        .as_ref()
+        .map(|s| (s.phase, local_date(s.phase_since, who.zone)));
+    let metrics = scorecard::metrics_of(pool, who.member.id, false)
+        .await?
+        .into_iter()
+        .map(|m| format!("{} ({})", m.name, m.value_type.hint()))
+        .collect();
+    let milestones = spec
+        .as_ref()
+        .map_or(0, |s| crate::domain::scorecard::milestones(&s.text).len());
     let prompt = Prompt {
         reminder: d.kind == DeliveryKind::CheckinReminder,
         first_name: who.first_name().to_owned(),
@@ -48,6 +68,11 @@ pub async fn render(pool: &PgPool, d: &Claimed, caps: &Capabilities) -> anyhow::
         quarter: d.period,
         vision,
         answered,
+        stay_or_switch: phase
+            .is_some_and(|(_, since)| checkin_asks_stay_or_switch(since, d.period)),
+        phase,
+        metrics,
+        milestones,
     };
     Ok(word(&prompt, &who.dm(), caps))
 }
@@ -74,8 +99,31 @@ pub fn word(p: &Prompt, to: &Destination, caps: &Capabilities) -> Rendered {
         text.line(spans!["Your 5-year vision:"]);
         text.quote(spans![clip(v, VISION_QUOTE)]);
     }
+    if let Some((phase, since)) = p.phase
+        && p.stay_or_switch
+    {
+        text.line(spans![
+            format!(
+                "You've been in your {} phase since {}: four quarters or more. ",
+                phase.as_str(),
+                since.format("%-d %B %Y")
+            ),
+            bold("Stay or switch?"),
+            format!(
+                " {}",
+                match phase {
+                    Phase::Learning =>
+                        "Is it time to put what you learned to work in an impact role?",
+                    Phase::Impact => "Is it time to stretch again in a learning role?",
+                }
+            )
+        ]);
+    }
     text.blank();
-    for (i, (_, q)) in QUESTIONS.iter().enumerate() {
+    for (i, (_, q)) in questions(p.phase.map(|(ph, _)| ph), p.stay_or_switch)
+        .iter()
+        .enumerate()
+    {
         text.line(spans![format!("{}. {q}", i + 1)]);
     }
     text.blank();
@@ -84,7 +132,7 @@ pub fn word(p: &Prompt, to: &Destination, caps: &Capabilities) -> Rendered {
         bold("Answer"),
         " for a form."
     ]);
-    let answer = Button {
+    let mut buttons = vec![Button {
         custom_id: Action::Checkin {
             circle_id: p.circle_id,
             period: p.quarter.key(),
@@ -92,8 +140,37 @@ pub fn word(p: &Prompt, to: &Destination, caps: &Capabilities) -> Rendered {
         .custom_id(),
         label: "Answer".to_owned(),
         style: ButtonStyle::Primary,
-    };
-    Rendered::Send(messages(to, &text, vec![answer], caps))
+    }];
+    if !p.metrics.is_empty() || p.milestones > 0 {
+        let mut line = spans!["Your scorecard: "];
+        if !p.metrics.is_empty() {
+            line.push(clip(&p.metrics.join(", "), 400).into());
+            line.push(". ".into());
+        }
+        if p.milestones > 0 {
+            line.push("Mark each roadmap milestone on track, at risk or done. ".into());
+        }
+        line.extend(spans![
+            "Press ",
+            bold("Scorecard"),
+            ", or reply with lines like ",
+            crate::chat::text::code("metric posts: 3"),
+            " or ",
+            crate::chat::text::code("milestone 1y: on track"),
+            "."
+        ]);
+        text.line(line);
+        buttons.push(Button {
+            custom_id: Action::Scorecard {
+                circle_id: p.circle_id,
+                period: p.quarter.key(),
+            }
+            .custom_id(),
+            label: "Scorecard".to_owned(),
+            style: ButtonStyle::Secondary,
+        });
+    }
+    Rendered::Send(messages(to, &text, buttons, caps))
 }
 
 #[cfg(test)]
@@ -110,6 +187,10 @@ mod tests {
             quarter: Period::quarter(2027, 2).unwrap_or(Period::Year { year: 2027 }),
             vision: Some("Staff PM\nat a climate company".to_owned()),
             answered: false,
+            phase: None,
+            stay_or_switch: false,
+            metrics: Vec::new(),
+            milestones: 0,
         };
         let to = Destination::Dm {
             user_id: "1".to_owned(),
@@ -129,5 +210,58 @@ mod tests {
             word(&done, &to, &Capabilities::CONSOLE),
             Rendered::Skip("already checked in".to_owned())
         );
+    }
+
+    #[test]
+    fn the_phase_words_the_questions_and_four_quarters_ask_stay_or_switch() {
+        let since = chrono::NaiveDate::from_ymd_opt(2026, 3, 15).unwrap_or_default();
+        let p = Prompt {
+            reminder: false,
+            first_name: "Ada".to_owned(),
+            circle_id: 3,
+            circle_name: "PM Circle".to_owned(),
+            quarter: Period::quarter(2027, 1).unwrap_or(Period::Year { year: 2027 }),
+            vision: None,
+            answered: false,
+            phase: Some((Phase::Learning, since)),
+            stay_or_switch: false,
+            metrics: vec!["posts (a count)".to_owned()],
+            milestones: 1,
+        };
+        let to = Destination::Dm {
+            user_id: "1".to_owned(),
+        };
+        let plain = |p: &Prompt| match word(p, &to, &Capabilities::CONSOLE) {
+            Rendered::Send(m) => (m[0].1.text.to_plain(), m[0].1.buttons.clone()),
+            Rendered::Skip(why) => panic!("{why}"),
+        };
+        let (learning, buttons) = plain(&p);
+        assert!(
+            learning.contains("2. What did I learn that I could not do a quarter ago?"),
+            "{learning}"
+        );
+        assert!(
+            learning.contains("3. What stretched me")
+                && learning.contains("4. Who did I learn from?")
+        );
+        assert!(!learning.contains("Stay or switch"));
+        assert_eq!(buttons[1].custom_id, "cc:score:3:2027-Q1");
+        assert!(learning.contains("`metric posts: 3`"), "{learning}");
+        let impact = Prompt {
+            phase: Some((Phase::Impact, since)),
+            stay_or_switch: true,
+            ..p
+        };
+        let (impact, _) = plain(&impact);
+        assert!(
+            impact.contains("2. What changed because of my work, in outcome terms?"),
+            "{impact}"
+        );
+        assert!(impact.contains("3. What did I decide not to do?"));
+        assert!(
+            impact.contains("You've been in your impact phase since 15 March 2026"),
+            "{impact}"
+        );
+        assert!(impact.contains("Stay or switch?") && impact.contains("5. Stay or switch?"));
     }
 }

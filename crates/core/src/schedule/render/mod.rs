@@ -8,6 +8,7 @@
 pub mod alert;
 pub mod checkin;
 pub mod deep_dive;
+pub mod hindsight;
 pub mod nudge;
 
 use anyhow::Context as _;
@@ -93,6 +94,7 @@ pub async fn render(
         }
         DeliveryKind::DeepDive => deep_dive::render(pool, d, caps, now).await,
         DeliveryKind::OrganiserAlert => alert::render(pool, d, caps).await,
+        DeliveryKind::OfferHindsight => hindsight::render(pool, d, caps, now).await,
         DeliveryKind::ReviewOpen | DeliveryKind::ReviewMidway | DeliveryKind::ReviewClose => {
             // The worker hands circle-wide kinds to schedule::review; reaching here is a routing bug.
             anyhow::bail!("{} is not rendered as a single message", d.kind)

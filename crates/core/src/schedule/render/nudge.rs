@@ -9,10 +9,12 @@ use crate::domain::action::Action;
 use crate::domain::commitment::{MarkStatus, record};
 use crate::domain::delivery::DeliveryKind;
 use crate::domain::period::{Cadence, Period, local_date};
+use crate::domain::spec::Phase;
 use crate::schedule::render::{Rendered, messages, recipient};
 use crate::spans;
 use crate::store::commitments::{self, marks_of};
 use crate::store::deliveries::Claimed;
+use crate::store::specs;
 
 /// A nudge's Done buttons: more would crowd the message; the rest are marked with `/commit done`.
 const DONE_BUTTONS: usize = 4;
@@ -23,6 +25,8 @@ pub struct Nudge {
     pub first_name: String,
     pub month: Period,
     pub lines: Vec<Line>,
+    /// The member's phase chooses what the nudge suggests writing about; None without a spec.
+    pub phase: Option<Phase>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,11 +66,13 @@ pub async fn render(
             }
         })
         .collect();
+    let phase = specs::current(pool, who.member.id).await?.map(|s| s.phase);
     let nudge = Nudge {
         reminder: d.kind == DeliveryKind::NudgeReminder,
         first_name: who.first_name().to_owned(),
         month,
         lines,
+        phase,
     };
     Ok(word(&nudge, &who.dm(), caps))
 }
@@ -109,6 +115,17 @@ pub fn word(n: &Nudge, to: &Destination, caps: &Capabilities) -> Rendered {
     for l in &owed {
         text.item(spans![bold(&l.title), format!(" ({})", streak(l.streak))]);
     }
+    match n.phase {
+        Some(Phase::Learning) => text.line(spans![
+            "Something to write about, from your learning phase: what did you learn this month that you couldn't \
+             do before, what stretched you, and who did you learn from?"
+        ]),
+        Some(Phase::Impact) => text.line(spans![
+            "Something to write about, from your impact phase: what changed because of your work this month, in \
+             outcome terms, and what did you decide not to do?"
+        ]),
+        None => &mut text,
+    };
     text.blank();
     if n.reminder {
         text.line(spans![
@@ -170,6 +187,7 @@ mod tests {
                     done_this_month: i == 0,
                 })
                 .collect(),
+            phase: None,
         }
     }
 
@@ -195,6 +213,31 @@ mod tests {
         assert!(text.contains("`done <link>`"));
         let labels: Vec<&str> = m.buttons.iter().map(|b| b.label.as_str()).collect();
         assert_eq!(labels, ["Done: publish one post", "Skip this month"]);
+    }
+
+    #[test]
+    fn the_phase_chooses_what_to_write_about() {
+        let words = |phase| {
+            let n = Nudge {
+                phase,
+                ..nudge(&["publish one post"], false)
+            };
+            match word(&n, &dm(), &Capabilities::CONSOLE) {
+                Rendered::Send(m) => m[0].1.text.to_plain(),
+                Rendered::Skip(why) => panic!("{why}"),
+            }
+        };
+        let learning = words(Some(Phase::Learning));
+        assert!(
+            learning.contains("what did you learn this month that you couldn't do before, what stretched you, and who did you learn from?"),
+            "{learning}"
+        );
+        let impact = words(Some(Phase::Impact));
+        assert!(
+            impact.contains("what changed because of your work this month, in outcome terms, and what did you decide not to do?"),
+            "{impact}"
+        );
+        assert!(!words(None).contains("Something to write about"));
     }
 
     #[test]

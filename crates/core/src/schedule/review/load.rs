@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
+use crate::domain::bet::balance_in;
 use crate::domain::commitment::{PeriodState, combine, tally};
 use crate::domain::period::{Cadence, Period, local_date};
 use crate::domain::recurrence::shift_local;
@@ -10,9 +11,27 @@ use crate::domain::spec::Visibility;
 use crate::domain::zone::Zone;
 use crate::schedule::heatmap::{Cell, HeatmapRow};
 use crate::schedule::review::words::{MemberPost, Person, Tally};
+use crate::schedule::scorecard;
 use crate::store::circles::CircleMember;
-use crate::store::commitments::{self, marks_of};
-use crate::store::{checkins, specs, wins};
+use crate::store::commitments::{self, Commitment, marks_of};
+use crate::store::{checkins, portfolio, specs, wins};
+
+/// A member's commitments with a record in a span starting at `from`: the open ones, and big swings killed since
+/// (a killed swing counts as kept, so its record belongs in the review it was killed in).
+async fn live_commitments(
+    pool: &PgPool,
+    member_id: i64,
+    from: DateTime<Utc>,
+) -> anyhow::Result<Vec<Commitment>> {
+    Ok(commitments::all_of_member(pool, member_id)
+        .await?
+        .into_iter()
+        .filter(|c| match c.dropped_at {
+            None => true,
+            Some(at) => c.postmortem.is_some() && at >= from,
+        })
+        .collect())
+}
 
 pub fn person(m: &CircleMember) -> Person {
     Person {
@@ -79,15 +98,42 @@ pub async fn member_post(
         reviewed,
         commitments: Vec::new(),
         wins: Vec::new(),
+        scorecard: None,
+        portfolio: None,
     };
     if !shared {
         return Ok(post);
+    }
+    // The circle never sees private metrics.
+    let card = scorecard::load(pool, m.member_id, false).await?;
+    post.scorecard = scorecard::review_line(&card, quarter);
+    let year = Period::containing_year(reviewed.start_date());
+    let (year_from, _) = bounds(year, m.zone);
+    let (_, reviewed_to) = bounds(reviewed, m.zone);
+    let balance = balance_in(
+        &portfolio::bets_of(pool, m.member_id).await?,
+        year_from,
+        reviewed_to,
+        now,
+    );
+    if !balance.is_empty() {
+        post.portfolio = Some(format!(
+            "Bets in {}{}: {}",
+            year.label(),
+            if reviewed.end_date() == year.end_date() {
+                ""
+            } else {
+                " so far"
+            },
+            balance.words()
+        ));
     }
     post.checkin = checkins::find(pool, m.member_id, circle_id, quarter)
         .await?
         .map(|c| c.answers);
     let current = Period::containing_month(local_date(now, m.zone));
-    let open = commitments::open_of_member(pool, m.member_id).await?;
+    let (reviewed_from, _) = bounds(reviewed, m.zone);
+    let open = live_commitments(pool, m.member_id, reviewed_from).await?;
     let marks = commitments::periods_of_member(pool, m.member_id).await?;
     let quarter_months = months(reviewed);
     for c in open.iter().filter(|c| c.cadence == Cadence::Monthly) {
@@ -108,6 +154,7 @@ pub async fn member_post(
             owed,
             skipped,
             new_in: quarter_months.contains(&first).then_some(first),
+            killed: c.postmortem.is_some(),
         });
     }
     let (from, to) = bounds(reviewed, m.zone);
@@ -130,7 +177,8 @@ pub async fn heatmap_rows(
     let mut rows = Vec::new();
     for m in members {
         let current = Period::containing_month(local_date(now, m.zone));
-        let open: Vec<_> = commitments::open_of_member(pool, m.member_id)
+        let (from, _) = bounds(quarter, m.zone);
+        let open: Vec<_> = live_commitments(pool, m.member_id, from)
             .await?
             .into_iter()
             .filter(|c| c.cadence == Cadence::Monthly)

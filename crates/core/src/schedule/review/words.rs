@@ -60,6 +60,10 @@ pub struct MemberPost {
     pub reviewed: Period,
     pub commitments: Vec<Tally>,
     pub wins: Vec<String>,
+    /// The quarter's scorecard line (private metrics never in it).
+    pub scorecard: Option<String>,
+    /// The year's balance of bets: "Bets in 2027 so far: 2 core, 1 big swing".
+    pub portfolio: Option<String>,
 }
 
 const CHECKIN_CHARS: usize = 1200;
@@ -93,6 +97,12 @@ pub fn member_post(p: &MemberPost, caps: &Capabilities) -> Text {
             text.line(spans!["No check-in this quarter."]);
         }
     }
+    if let Some(line) = &p.scorecard {
+        text.line(spans![line]);
+    }
+    if let Some(line) = &p.portfolio {
+        text.line(spans![line]);
+    }
     let lines: Vec<String> = p.commitments.iter().map(Tally::line).collect();
     if !lines.is_empty() {
         text.line(spans![format!(
@@ -120,6 +130,8 @@ pub struct Tally {
     pub skipped: u32,
     /// The month it began in, when that is inside the quarter.
     pub new_in: Option<Period>,
+    /// A big swing closed with a post-mortem: its periods count as kept.
+    pub killed: bool,
 }
 
 impl Tally {
@@ -130,6 +142,9 @@ impl Tally {
         }
         if let Some(m) = self.new_in {
             out.push_str(&format!(", new in {}", m.label()));
+        }
+        if self.killed {
+            out.push_str(" (a big swing, killed with a post-mortem: counts as kept)");
         }
         out
     }
@@ -268,8 +283,11 @@ mod tests {
                 owed: 3,
                 skipped: 0,
                 new_in: None,
+                killed: false,
             }],
             wins: vec!["shipped".to_owned(); 20],
+            scorecard: None,
+            portfolio: None,
         };
         let t = member_post(&p, &caps);
         assert!(t.to_plain().chars().count() <= 300, "{}", t.to_plain());
