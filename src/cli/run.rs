@@ -142,8 +142,9 @@ pub async fn serve(
     );
     let chat: Arc<dyn ChatPort> = discord_chat.clone();
     // Use cases post through the same paced port the worker sends with (a second opinion asked of a circle).
-    let app =
-        App::new(pool.clone(), clock.clone(), settings.schedule.clone()).with_chat(chat.clone());
+    let app = App::new(pool.clone(), clock.clone(), settings.schedule.clone())
+        .with_chat(chat.clone())
+        .with_rules(settings.circles, settings.limits);
     let gateway = settings.discord.gateway;
     let gateway_connected = Arc::new(AtomicBool::new(false));
     let metrics = ops::metrics_handle()?;

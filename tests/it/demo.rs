@@ -190,4 +190,13 @@ fn a_scripted_year_shows_nudges_checkins_and_replies() {
 
     // A killed big swing counts as kept.
     assert!(stdout.contains("Closed the big swing **run a pricing workshop series** with your post-mortem. It counts as kept, not missed: kept 1, missed 0."));
+    // A DM is stored only where it was meant (issue 12).
+    assert!(stdout.contains("Any time! Your Q1 2027 check-in for **Demo circle** stays as it is."));
+    assert!(stdout.contains("What should I do with this message?"));
+    assert!(stdout.contains("Added that to your Q1 2027 check-in for **Demo circle**"));
+    assert!(stdout.contains("edited once") && stdout.contains("Earlier version:"));
+    // Organisers share the role and remove members.
+    assert!(stdout.contains("now organises **Demo circle** too"));
+    assert!(stdout.contains("Grace is no longer in **Demo circle**"));
+    assert!(stdout.contains("on every server (1)"));
 }

@@ -39,7 +39,7 @@ pub fn db_url(pool: &PgPool) -> String {
 /// for being slow, and it returns as soon as the condition holds.
 pub const PATIENCE: Duration = Duration::from_secs(120);
 
-async fn eventually<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+pub(crate) async fn eventually<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
     let started = std::time::Instant::now();
     loop {
         if let Some(v) = probe() {
@@ -63,7 +63,7 @@ async fn recorded(what: &str, mut probe: impl AsyncFnMut() -> bool) {
 }
 
 /// The body of the interaction callback the bot sent for `interaction`.
-async fn callback(discord: &LoopbackDiscord, interaction: &Value) -> Value {
+pub(crate) async fn callback(discord: &LoopbackDiscord, interaction: &Value) -> Value {
     let id = interaction["id"].as_str().unwrap().to_owned();
     eventually("the interaction callback", || {
         discord
@@ -78,11 +78,11 @@ async fn callback(discord: &LoopbackDiscord, interaction: &Value) -> Value {
     .await
 }
 
-fn sub(name: &str, options: Value) -> Value {
+pub(crate) fn sub(name: &str, options: Value) -> Value {
     json!([{"type": 1, "name": name, "options": options}])
 }
 
-fn text(name: &str, value: &str) -> Value {
+pub(crate) fn text(name: &str, value: &str) -> Value {
     json!({"type": 3, "name": name, "value": value})
 }
 

@@ -93,12 +93,19 @@ async fn each_answer_path_stores_one_checkin_and_edits_keep_history(pool: PgPool
     assert_eq!(all.len(), 3);
     assert!(all.iter().all(|(_, p)| p == "2027-Q2"));
 
-    // An edit (any path) updates the one check-in and keeps the earlier text.
-    let r = w
+    // An edit (any path) updates the one check-in and keeps the earlier text. A DM after an answer is not
+    // stored unasked: the member chooses to replace it.
+    let asked = w
         .app
         .dm_message(&a[0], "On track. Shipped pricing and a post.", None)
         .await
         .unwrap();
+    let replace = asked
+        .buttons
+        .iter()
+        .find(|b| b.label.starts_with("Replace"))
+        .expect("asks append, replace or leave");
+    let r = w.app.button(&a[0], &replace.custom_id).await.unwrap();
     assert!(r.text.contains("Updated"), "{}", r.text);
     assert_eq!(checkins(&w).await.len(), 3);
     let history: Vec<serde_json::Value> =
@@ -114,7 +121,7 @@ async fn each_answer_path_stores_one_checkin_and_edits_keep_history(pool: PgPool
         .await
         .unwrap();
     assert!(
-        shown.text.contains("and a post") && shown.text.contains("edited 1 time"),
+        shown.text.contains("and a post") && shown.text.contains("edited once"),
         "{}",
         shown.text
     );

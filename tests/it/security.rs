@@ -23,6 +23,52 @@ async fn columns(pool: &PgPool) -> Vec<(String, String, String)> {
     .unwrap()
 }
 
+/// Every column that still names a deleted member: their member ids in the id columns that hold members, their
+/// platform user id or `marker` in any text or JSON.
+pub(crate) async fn left_behind(
+    pool: &PgPool,
+    marker: &str,
+    user_id: &str,
+    member_ids: &[i64],
+) -> Vec<String> {
+    let mut found = Vec::new();
+    let personal = [
+        "member_id",
+        "author_id",
+        "subject_id",
+        "reviewer_id",
+        "reviewee_id",
+    ];
+    for (table, column, kind) in columns(pool).await {
+        // Identifiers come from information_schema and are quoted; this scan exists only in tests.
+        let n: i64 = if kind == "bigint" {
+            if !(personal.contains(&column.as_str()) || (table == "members" && column == "id")) {
+                continue;
+            }
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT count(*) FROM \"{table}\" WHERE \"{column}\" = ANY($1)"
+            )))
+            .bind(member_ids)
+            .fetch_one(pool)
+            .await
+            .unwrap()
+        } else {
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT count(*) FROM \"{table}\" WHERE \"{column}\"::text LIKE '%' || $1 || '%' OR \"{column}\"::text = $2"
+            )))
+            .bind(marker)
+            .bind(user_id)
+            .fetch_one(pool)
+            .await
+            .unwrap()
+        };
+        if n > 0 {
+            found.push(format!("{table}.{column}: {n}"));
+        }
+    }
+    found
+}
+
 #[sqlx::test]
 async fn me_delete_leaves_no_personal_row_anywhere(pool: PgPool) {
     let w = world(pool, "2027-03-25T00:00:00Z");
@@ -162,41 +208,7 @@ async fn me_delete_leaves_no_personal_row_anywhere(pool: PgPool) {
         .unwrap();
     assert!(r.text.contains("gone"), "{}", r.text);
 
-    let mut found = Vec::new();
-    let personal = [
-        "member_id",
-        "author_id",
-        "subject_id",
-        "reviewer_id",
-        "reviewee_id",
-    ];
-    for (table, column, kind) in columns(&w.pool).await {
-        // Identifiers come from information_schema and are quoted; this scan exists only in tests.
-        let n: i64 = if kind == "bigint" {
-            if !(personal.contains(&column.as_str()) || (table == "members" && column == "id")) {
-                continue;
-            }
-            sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                "SELECT count(*) FROM \"{table}\" WHERE \"{column}\" = ANY($1)"
-            )))
-            .bind(&all_ids)
-            .fetch_one(&w.pool)
-            .await
-            .unwrap()
-        } else {
-            sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                "SELECT count(*) FROM \"{table}\" WHERE \"{column}\"::text LIKE '%' || $1 || '%' OR \"{column}\"::text = $2"
-            )))
-            .bind(marker)
-            .bind(&gone.user_id)
-            .fetch_one(&w.pool)
-            .await
-            .unwrap()
-        };
-        if n > 0 {
-            found.push(format!("{table}.{column}: {n}"));
-        }
-    }
+    let found = left_behind(&w.pool, marker, &gone.user_id, &all_ids).await;
     assert!(found.is_empty(), "left behind: {found:?}");
     // The others' data is untouched.
     let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM checkins")

@@ -118,6 +118,7 @@ async fn measure(
             user_id: user_id(i),
             display_name: format!("Member {i}"),
             channel_id: Some(standin::CHANNEL_ID.to_owned()),
+            manager: false,
         };
         let circle = format!("Circle {}", i / 10);
         if i % 10 == 0 {

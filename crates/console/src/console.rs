@@ -177,6 +177,21 @@ impl ChatPort for ConsoleChat {
         Ok(ThreadRef::channel(id))
     }
 
+    async fn edit(&self, posted: &Posted, message: &ChatMessage) -> Result<(), ChatError> {
+        let where_ = self
+            .thread_title(&posted.channel_id)
+            .map(|t| format!("thread \"{t}\""))
+            .unwrap_or_else(|| format!("#{}", posted.channel_id));
+        self.show(
+            &format!(
+                "career-circle edited its message {} in {where_}",
+                posted.message_id
+            ),
+            message,
+        );
+        Ok(())
+    }
+
     async fn close_thread(&self, thread: &ThreadRef, _note: &Text) -> Result<(), ChatError> {
         let title = self
             .thread_title(&thread.channel_id)

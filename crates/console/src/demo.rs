@@ -60,6 +60,8 @@ fn actor(user: &str, name: &str) -> Actor {
         user_id: user.to_owned(),
         display_name: name.to_owned(),
         channel_id: Some(HOME.to_owned()),
+        // The demo's server is the person at the terminal's own.
+        manager: user == YOU,
     }
 }
 
@@ -126,7 +128,8 @@ async fn run(
         clock.clone(),
         settings.schedule.clone(),
     )
-    .with_chat(chat.clone() as Arc<dyn ChatPort>);
+    .with_chat(chat.clone() as Arc<dyn ChatPort>)
+    .with_rules(settings.circles, settings.limits);
     let planner = Planner::new(scratch.pool.clone(), settings.schedule.clone());
     let mut worker_settings = settings.worker.clone();
     worker_settings.global_rate = 100_000;

@@ -26,6 +26,7 @@ struct State {
     always: HashMap<Destination, ChatError>,
     threads: Vec<(String, String)>,
     archived: Vec<String>,
+    edits: Vec<(Posted, ChatMessage)>,
     next_id: u64,
     send_calls: usize,
 }
@@ -95,6 +96,11 @@ impl RecordingChat {
         self.lock().archived.clone()
     }
 
+    /// Every edit of an earlier message, in order: (the message, what it now says).
+    pub fn edits(&self) -> Vec<(Posted, ChatMessage)> {
+        self.lock().edits.clone()
+    }
+
     fn channel_of(to: &Destination) -> String {
         match to {
             Destination::Dm { user_id } => format!("dm-{user_id}"),
@@ -156,6 +162,19 @@ impl ChatPort for RecordingChat {
             .threads
             .push((channel_id.to_owned(), title.to_owned()));
         Ok(ThreadRef::channel(id))
+    }
+
+    async fn edit(&self, posted: &Posted, message: &ChatMessage) -> Result<(), ChatError> {
+        let mut state = self.lock();
+        let known = state.sent.iter().any(|s| s.posted == *posted);
+        if !known {
+            return Err(ChatError::NotFound(format!(
+                "no message {} in {}",
+                posted.message_id, posted.channel_id
+            )));
+        }
+        state.edits.push((posted.clone(), message.clone()));
+        Ok(())
     }
 
     async fn close_thread(&self, thread: &ThreadRef, _note: &Text) -> Result<(), ChatError> {

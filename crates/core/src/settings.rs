@@ -53,6 +53,8 @@ pub struct Settings {
     pub worker: WorkerSettings,
     pub http: HttpSettings,
     pub log: LogSettings,
+    pub circles: CircleRules,
+    pub limits: Limits,
 }
 
 #[derive(Debug, Clone)]
@@ -111,11 +113,56 @@ impl ScheduleSettings {
             DeliveryKind::CheckinReminder
             | DeliveryKind::OrganiserAlert
             | DeliveryKind::OfferHindsight
+            | DeliveryKind::OrganiserHandover
+            | DeliveryKind::ReviewOpenFailed
+            | DeliveryKind::ReviewCloseFailed
             | DeliveryKind::ReviewOpen
             | DeliveryKind::ReviewMidway
             | DeliveryKind::ReviewClose => None,
         }
     }
+}
+
+/// Who may start a circle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CreateCircles {
+    Anyone,
+    /// Members the platform says manage the server (Discord: the Manage Server permission).
+    Managers,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CircleRules {
+    pub create: CreateCircles,
+}
+
+/// How much one community may hold. Each refuses the next item with a message saying which limit was reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub members_per_circle: u32,
+    /// On one server.
+    pub circles_per_member: u32,
+    pub open_commitments: u32,
+    pub wins_per_quarter: u32,
+    pub opportunities_per_quarter: u32,
+    /// Changes to one check-in (a circle's quarter) after the first answer.
+    pub checkin_revisions: u32,
+}
+
+impl Limits {
+    /// The defaults of config/default.toml (a test keeps the two the same), for code that runs without settings.
+    pub const DEFAULT: Limits = Limits {
+        members_per_circle: 25,
+        circles_per_member: 5,
+        open_commitments: 20,
+        wins_per_quarter: 100,
+        opportunities_per_quarter: 20,
+        checkin_revisions: 20,
+    };
+
+    /// The largest circle the settings may allow: the summary's heatmaps (50 members an image) must fit the ten
+    /// attachments one message carries.
+    pub const MEMBERS_PER_CIRCLE_MAX: i64 = 500;
 }
 
 #[derive(Debug, Clone)]
@@ -161,6 +208,25 @@ struct Raw {
     worker: RawWorker,
     http: RawHttp,
     log: RawLog,
+    circles: RawCircles,
+    limits: RawLimits,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCircles {
+    create: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLimits {
+    members_per_circle: Number,
+    circles_per_member: Number,
+    open_commitments: Number,
+    wins_per_quarter: Number,
+    opportunities_per_quarter: Number,
+    checkin_revisions: Number,
 }
 
 #[derive(Debug, Deserialize)]
@@ -488,6 +554,40 @@ impl Settings {
                 level
             },
         };
+        let circles = CircleRules {
+            create: match raw.circles.create.trim().to_ascii_lowercase().as_str() {
+                "anyone" => CreateCircles::Anyone,
+                "managers" => CreateCircles::Managers,
+                other => {
+                    return Err(SettingsError::new(
+                        "circles.create",
+                        format!("\"{other}\" is neither \"anyone\" nor \"managers\""),
+                    ));
+                }
+            },
+        };
+        let l = &raw.limits;
+        let limit = |key: &str, n: &Number, min: i64, max: i64| -> Result<u32, SettingsError> {
+            ranged(key, n.get(key)?, min, max)
+        };
+        let limits = Limits {
+            members_per_circle: limit(
+                "limits.members_per_circle",
+                &l.members_per_circle,
+                2,
+                Limits::MEMBERS_PER_CIRCLE_MAX,
+            )?,
+            circles_per_member: limit("limits.circles_per_member", &l.circles_per_member, 1, 100)?,
+            open_commitments: limit("limits.open_commitments", &l.open_commitments, 1, 1000)?,
+            wins_per_quarter: limit("limits.wins_per_quarter", &l.wins_per_quarter, 1, 10_000)?,
+            opportunities_per_quarter: limit(
+                "limits.opportunities_per_quarter",
+                &l.opportunities_per_quarter,
+                1,
+                10_000,
+            )?,
+            checkin_revisions: limit("limits.checkin_revisions", &l.checkin_revisions, 0, 1000)?,
+        };
         Ok(Self {
             database,
             discord,
@@ -495,6 +595,8 @@ impl Settings {
             worker,
             http,
             log,
+            circles,
+            limits,
         })
     }
 
@@ -752,6 +854,34 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.key, "worker.global_rate");
         assert!(e.reason.contains("whole number"), "{e}");
+    }
+
+    #[test]
+    fn limits_and_circle_rules() {
+        let s = Settings::load_from(&sources(&[])).unwrap();
+        assert_eq!(
+            s.limits,
+            Limits::DEFAULT,
+            "config/default.toml and Limits::DEFAULT agree"
+        );
+        assert_eq!(s.circles.create, CreateCircles::Anyone);
+        let s = Settings::load_from(&sources(&[
+            ("CAREER_CIRCLE__CIRCLES__CREATE", "managers"),
+            ("CAREER_CIRCLE__LIMITS__MEMBERS_PER_CIRCLE", "60"),
+        ]))
+        .unwrap();
+        assert_eq!(s.circles.create, CreateCircles::Managers);
+        assert_eq!(s.limits.members_per_circle, 60);
+        let e = Settings::load_from(&sources(&[("CAREER_CIRCLE__CIRCLES__CREATE", "admins")]))
+            .unwrap_err();
+        assert_eq!(e.key, "circles.create");
+        let e = Settings::load_from(&sources(&[(
+            "CAREER_CIRCLE__LIMITS__MEMBERS_PER_CIRCLE",
+            "501",
+        )]))
+        .unwrap_err();
+        assert_eq!(e.key, "limits.members_per_circle");
+        assert!(e.reason.contains("outside 2..=500"), "{e}");
     }
 
     #[test]

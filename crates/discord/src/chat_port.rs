@@ -338,6 +338,49 @@ impl ChatPort for DiscordChat {
         Ok(ThreadRef::channel(thread.id.to_string()))
     }
 
+    /// PATCHes the message: new content and components, and exactly the new attachments (an empty list removes
+    /// the old ones).
+    async fn edit(&self, posted: &Posted, message: &ChatMessage) -> Result<(), ChatError> {
+        let channel_id = ChannelId::from(snowflake(&posted.channel_id, "channel")?);
+        let message_id = MessageId::from(snowflake(&posted.message_id, "message")?);
+        let builder = EditMessage::new()
+            .content(render::markdown(&message.text))
+            .allowed_mentions(render::allowed_mentions(&message.text))
+            .components(render::buttons(&message.buttons));
+        let mut body = to_json(&builder)?;
+        let listed: Vec<Value> = message
+            .attachments
+            .iter()
+            .enumerate()
+            .map(|(i, a)| json!({ "id": i.to_string(), "filename": a.filename }))
+            .collect();
+        if let Some(map) = body.as_object_mut() {
+            map.insert("attachments".into(), Value::Array(listed));
+        }
+        let route = Route::ChannelMessage {
+            channel_id,
+            message_id,
+        };
+        let _edited: Message = if message.attachments.is_empty() {
+            self.call(
+                route,
+                Method::PATCH,
+                Payload::Json(&body),
+                Some(&posted.channel_id),
+            )
+            .await?
+        } else {
+            self.call(
+                route,
+                Method::PATCH,
+                Payload::Multipart(&body, &message.attachments),
+                Some(&posted.channel_id),
+            )
+            .await?
+        };
+        Ok(())
+    }
+
     /// Archives the thread; Discord shows it closed, so the note is not needed.
     async fn close_thread(&self, thread: &ThreadRef, _note: &Text) -> Result<(), ChatError> {
         let channel = ChannelId::from(snowflake(&thread.channel_id, "thread")?);
@@ -387,36 +430,6 @@ impl ChatPort for DiscordChat {
                 channel_id: channel_id.clone(),
                 message_id: m.id.to_string(),
             }))
-    }
-}
-
-impl DiscordChat {
-    /// Edits one of the bot's messages (the words only; buttons and files stay).
-    pub async fn edit(
-        &self,
-        channel_id: &str,
-        message_id: &str,
-        text: &Text,
-    ) -> Result<(), ChatError> {
-        let channel = ChannelId::from(snowflake(channel_id, "channel")?);
-        let message = MessageId::from(snowflake(message_id, "message")?);
-        let body = to_json(
-            &EditMessage::new()
-                .content(render::markdown(text))
-                .allowed_mentions(render::allowed_mentions(text)),
-        )?;
-        let _edited: Message = self
-            .call(
-                Route::ChannelMessage {
-                    channel_id: channel,
-                    message_id: message,
-                },
-                Method::PATCH,
-                Payload::Json(&body),
-                Some(channel_id),
-            )
-            .await?;
-        Ok(())
     }
 }
 

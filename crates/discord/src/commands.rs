@@ -20,6 +20,7 @@ pub fn actor_of(
         user_id: user.id.to_string(),
         display_name: user.display_name().to_owned(),
         channel_id: channel.map(|c| c.to_string()),
+        manager: false,
     }
 }
 

@@ -9,7 +9,7 @@ use serenity::all::{
     Message,
 };
 
-use career_circle_core::app::Reply;
+use career_circle_core::app::{Platform, Reply};
 use career_circle_core::chat::{ChatMessage, ChatPort, Destination, ThreadRef};
 use career_circle_core::settings::CommandScope;
 
@@ -31,6 +31,29 @@ pub async fn handle(ctx: &Context, data: &Data, event: &FullEvent) -> anyhow::Re
         }
         FullEvent::Message { new_message: msg } if !msg.author.bot => message(data, msg).await?,
         FullEvent::InteractionCreate { interaction } => interact(ctx, data, interaction).await?,
+        // Membership follows the server: who leaves it (or is removed) leaves its circles. Needs the privileged
+        // GUILD_MEMBERS intent.
+        FullEvent::GuildMemberRemoval { guild_id, user, .. } => {
+            data.app
+                .member_left_server(
+                    Platform::Discord,
+                    &guild_id.to_string(),
+                    &user.id.to_string(),
+                )
+                .await?;
+        }
+        // Without `unavailable` the bot was removed (kicked, banned, the server deleted); with it, an outage.
+        FullEvent::GuildDelete { incomplete, .. } if !incomplete.unavailable => {
+            data.app
+                .bot_removed_from(Platform::Discord, &incomplete.id.to_string())
+                .await?;
+        }
+        // Every connect lists the servers the bot is in; a server it was removed from is back.
+        FullEvent::GuildCreate { guild, .. } => {
+            data.app
+                .bot_present_in(Platform::Discord, &guild.id.to_string())
+                .await?;
+        }
         _ => {}
     }
     Ok(())
@@ -103,7 +126,13 @@ async fn message(data: &Data, msg: &Message) -> anyhow::Result<()> {
 }
 
 async fn command(ctx: &Context, data: &Data, cmd: &CommandInteraction) -> anyhow::Result<()> {
-    let actor = actor_of(&cmd.user, cmd.guild_id, Some(cmd.channel_id));
+    let mut actor = actor_of(&cmd.user, cmd.guild_id, Some(cmd.channel_id));
+    // Discord computes the member's permissions in the channel (ADMINISTRATOR implies every one).
+    actor.manager = cmd
+        .member
+        .as_ref()
+        .and_then(|m| m.permissions)
+        .is_some_and(|p| p.manage_guild() || p.administrator());
     let slow = leaf_of(cmd).is_some_and(|l| l.slow);
     if slow {
         // The work may outlast Discord's 3 s answer window: acknowledge (privately) first, then follow up.

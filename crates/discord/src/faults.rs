@@ -73,7 +73,9 @@ pub fn classify(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> ChatErr
     match code {
         Some(50007) => return ChatError::CannotDm,
         Some(50013 | 50001) => return ChatError::MissingPermissions,
-        Some(10003 | 10008 | 10013 | 50033) => {
+        // The account is gone: the member leaves the server's circles.
+        Some(10013) => return ChatError::UnknownUser,
+        Some(10003 | 10008 | 50033) => {
             return ChatError::NotFound(format!("{message} ({})", code.unwrap_or(0)));
         }
         _ => {}

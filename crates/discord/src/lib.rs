@@ -96,8 +96,10 @@ impl Connection {
 }
 
 pub fn intents() -> GatewayIntents {
-    // DIRECT_MESSAGES + MESSAGE_CONTENT for check-in replies in DMs; GUILD_MESSAGES for review-thread feedback.
+    // DIRECT_MESSAGES + MESSAGE_CONTENT for check-in replies in DMs; GUILD_MESSAGES for review-thread feedback;
+    // GUILD_MEMBERS (privileged: switch it on in the Developer Portal) for members leaving a server.
     GatewayIntents::GUILDS
+        | GatewayIntents::GUILD_MEMBERS
         | GatewayIntents::GUILD_MESSAGES
         | GatewayIntents::DIRECT_MESSAGES
         | GatewayIntents::MESSAGE_CONTENT

@@ -35,6 +35,7 @@ pub fn actor(server: &str, user: &str) -> Actor {
         user_id: user.to_owned(),
         display_name: format!("User {user}"),
         channel_id: Some("home".to_owned()),
+        manager: false,
     }
 }
 
@@ -69,9 +70,13 @@ pub struct World {
 }
 
 pub fn world(pool: PgPool, start: &str) -> World {
-    let settings = settings();
+    let mut settings = settings();
+    // Scale tests build circles of dozens; the limit itself is tested with the default (`World::with_limits`).
+    settings.limits.members_per_circle =
+        u32::try_from(career_circle_core::settings::Limits::MEMBERS_PER_CIRCLE_MAX).unwrap_or(500);
     let clock = Arc::new(ManualClock::new(t(start)));
     let app = App::new(pool.clone(), clock.clone(), settings.schedule.clone())
+        .with_rules(settings.circles, settings.limits)
         .with_platform(&career_circle_discord::CAPABILITIES);
     World {
         pool,
@@ -82,6 +87,20 @@ pub fn world(pool: PgPool, start: &str) -> World {
 }
 
 impl World {
+    /// The same world under other limits (the defaults: `Limits::DEFAULT`).
+    pub fn with_limits(mut self, limits: career_circle_core::settings::Limits) -> Self {
+        self.settings.limits = limits;
+        self.app = self.app.with_rules(self.settings.circles, limits);
+        self
+    }
+
+    /// The same world with other circle rules (who may create circles).
+    pub fn with_circle_rules(mut self, rules: career_circle_core::settings::CircleRules) -> Self {
+        self.settings.circles = rules;
+        self.app = self.app.with_rules(rules, self.settings.limits);
+        self
+    }
+
     /// A circle in `zone` whose members (one per zone given) each keep a monthly commitment.
     pub async fn circle_with_members(
         &self,

@@ -1,18 +1,29 @@
-//! Quarterly check-ins by DM reply, by the prompt's Answer form, or by /checkin; and DM replies generally.
+//! Quarterly check-ins by the prompt's Answer form or by /checkin, shown and listed with their revisions. DMs that
+//! answer a check-in are sorted out in `replies`.
 
 use crate::app::reply::{InputStyle, Modal, ModalInput};
 use crate::app::{Actor, App, Error, Reply, Result};
 use crate::chat::fit::clip;
-use crate::chat::text::{Text, bold, cmd, code};
-use crate::clock::to_chrono;
+use crate::chat::text::{Text, bold, cmd};
 use crate::domain::checkin::{ANSWER_MAX, Answers, label_of, questions};
-use crate::domain::delivery::DeliveryKind;
 use crate::domain::period::{Period, local_date};
 use crate::domain::spec::{Visibility, checkin_asks_stay_or_switch};
 use crate::schedule::render::answers as answers_text;
 use crate::spans;
+use crate::store::checkins as store;
 use crate::store::circles::{self as circles_store, Member};
-use crate::store::{checkins as store, deliveries};
+
+/// How a change meets the answer already stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Write {
+    /// The new words take the place of the old (which are kept as a revision).
+    Replace,
+    /// The new words are added after the old (which are kept as a revision too).
+    Append,
+}
+
+/// Earlier versions shown under a check-in.
+const REVISIONS_SHOWN: usize = 5;
 
 impl App {
     /// `/checkin answers` in a server: the current quarter of the member's calendar.
@@ -27,7 +38,7 @@ impl App {
         let (circle, _) = self.circle_of(&member, circle).await?;
         let quarter =
             Period::containing_quarter(local_date(self.now(), self.zone_of(&member).await?));
-        self.store_checkin(actor, &member, circle.id, quarter, &answers)
+        self.store_checkin(actor, &member, circle.id, quarter, &answers, Write::Replace)
             .await
     }
 
@@ -91,10 +102,13 @@ impl App {
         let quarter =
             Period::parse_key(period).map_err(|_| Error::user("That form is out of date."))?;
         let answers = Answers::from_fields(fields).map_err(Error::user)?;
-        self.store_checkin(actor, member, circle_id, quarter, &answers)
+        self.store_checkin(actor, member, circle_id, quarter, &answers, Write::Replace)
             .await
     }
 
+    /// Stores a check-in answer: the first one, or a change that keeps the earlier text as a revision (a form,
+    /// `/checkin answer`, a choice the member made about a DM). Refused once the check-in has had as many changes
+    /// as the limits allow.
     pub(crate) async fn store_checkin(
         &self,
         actor: &Actor,
@@ -102,6 +116,7 @@ impl App {
         circle_id: i64,
         quarter: Period,
         answers: &Answers,
+        write: Write,
     ) -> Result<Reply> {
         let circle = circles_store::circles_of_member(&self.pool, member.id)
             .await?
@@ -109,111 +124,55 @@ impl App {
             .find(|(c, _)| c.id == circle_id)
             .map(|(c, _)| c)
             .ok_or_else(|| Error::user("You're not in that circle any more."))?;
-        let first = store::record(
+        let earlier = store::find(&self.pool, member.id, circle.id, quarter).await?;
+        let answers = match &earlier {
+            Some(existing) => {
+                let changes = store::revisions(&self.pool, existing.id).await?.len();
+                let max = usize::try_from(self.limits.checkin_revisions).unwrap_or(usize::MAX);
+                if changes >= max {
+                    return Err(Error::user(crate::text![
+                        format!("Your {} check-in for ", quarter.label()),
+                        bold(&circle.name),
+                        format!(
+                            " has been changed {changes} times, the most this community allows; it stays as it is. \
+                             "
+                        ),
+                        cmd("checkin show"),
+                        " shows it and its earlier versions."
+                    ]));
+                }
+                match write {
+                    Write::Append => existing.answers.appended(answers).map_err(Error::user)?,
+                    Write::Replace => answers.clone(),
+                }
+            }
+            None => answers.clone(),
+        };
+        store::record(
             &self.pool,
             member.id,
             circle.id,
             quarter,
-            answers,
+            &answers,
             self.now(),
         )
         .await?;
+        let verb = match (&earlier, write) {
+            (None, _) => "Stored your",
+            (Some(_), Write::Replace) => "Updated your",
+            (Some(_), Write::Append) => "Added that to your",
+        };
         let mut text = crate::text![
-            format!(
-                "{} your {} check-in for ",
-                if first { "Stored" } else { "Updated" },
-                quarter.label()
-            ),
+            format!("{verb} {} check-in for ", quarter.label()),
             bold(&circle.name),
             ":"
         ];
-        text.append(answers_text(answers));
+        text.append(answers_text(&answers));
         text.blank();
         text.line(spans![
             "You can edit it until the review closes; the earlier text is kept."
         ]);
         Ok(Reply::private(self.fit(actor, text, Some("checkin show"))))
-    }
-
-    /// A message in a DM with the bot: "done <link>" for the monthly nudge, otherwise an answer to an open
-    /// check-in (the prompt it replies to, or the latest open one), otherwise a helpful pointer.
-    pub async fn dm_message(
-        &self,
-        actor: &Actor,
-        text: &str,
-        reply_to: Option<&str>,
-    ) -> Result<Reply> {
-        let members =
-            circles_store::members_of_user(&self.pool, actor.platform, &actor.user_id).await?;
-        if members.is_empty() {
-            return Ok(Reply::private(crate::text![
-                "Hi! I'm career-circle. Join or start a circle in your server with ",
-                cmd("circle join"),
-                " or ",
-                cmd("circle create"),
-                "; ",
-                cmd("help"),
-                " lists everything."
-            ]));
-        }
-        let trimmed = text.trim();
-        let lower = trimmed.to_lowercase();
-        if lower == "done" || lower.starts_with("done ") {
-            let ids: Vec<i64> = members.iter().map(|m| m.id).collect();
-            let since = self.now() - chrono::Duration::days(45);
-            let nudged = deliveries::sent_prompts(
-                &self.pool,
-                &ids,
-                &[DeliveryKind::MonthlyNudge, DeliveryKind::NudgeReminder],
-                since,
-            )
-            .await?;
-            let member_id = nudged.first().map(|p| p.member_id).unwrap_or(members[0].id);
-            let member = members
-                .iter()
-                .find(|m| m.id == member_id)
-                .unwrap_or(&members[0]);
-            return self.commit_done_by_reply(actor, member, trimmed).await;
-        }
-        let ids: Vec<i64> = members.iter().map(|m| m.id).collect();
-        let window = to_chrono(self.schedule.checkin_window + self.schedule.review_window);
-        let open = deliveries::sent_prompts(
-            &self.pool,
-            &ids,
-            &[DeliveryKind::CheckinPrompt, DeliveryKind::CheckinReminder],
-            self.now() - window,
-        )
-        .await?;
-        let target = reply_to
-            .and_then(|id| open.iter().find(|p| p.message_id.as_deref() == Some(id)))
-            .or_else(|| open.first());
-        // Scorecard lines (`metric posts: 3`) are stored as values; any other text answers the check-in.
-        let (lines, rest) = crate::domain::scorecard::take_lines(trimmed);
-        if !lines.is_empty() {
-            return self
-                .scorecard_by_reply(actor, &members, target, lines, &rest)
-                .await;
-        }
-        match target {
-            Some(prompt) => {
-                let answers = Answers::free_text(trimmed).map_err(Error::user)?;
-                let member = members
-                    .iter()
-                    .find(|m| m.id == prompt.member_id)
-                    .unwrap_or(&members[0]);
-                self.store_checkin(actor, member, prompt.circle_id, prompt.period, &answers)
-                    .await
-            }
-            None => Ok(Reply::private(crate::text![
-                "No check-in is open right now, so I didn't store that. Reply ",
-                code("done <link>"),
-                " when you publish, log a win with ",
-                cmd("win add"),
-                ", or see ",
-                cmd("help"),
-                "."
-            ])),
-        }
     }
 }
 
@@ -277,21 +236,48 @@ impl App {
                     not_shared()
                 }
             })?;
-        let edits = store::revisions(&self.pool, found.id).await?.len();
+        let revisions = store::revisions(&self.pool, found.id).await?;
+        let edits = revisions.len();
         let mut text = crate::text![
             bold(&owner.display_name),
             format!(
                 ", {} check-in (written {}{}):",
                 period.label(),
                 found.submitted_at.format("%Y-%m-%d"),
-                if edits > 0 {
-                    format!(", edited {edits} time(s)")
-                } else {
-                    String::new()
+                match edits {
+                    0 => String::new(),
+                    1 => ", edited once".to_owned(),
+                    n => format!(", edited {n} times"),
                 }
             )
         ];
         text.append(answers_text(&found.answers));
+        if !revisions.is_empty() {
+            text.blank();
+            text.line(spans![format!(
+                "Earlier version{}:",
+                if edits == 1 { "" } else { "s" }
+            )]);
+            for (answers, at) in revisions.iter().rev().take(REVISIONS_SHOWN) {
+                let first = answers
+                    .fields
+                    .first()
+                    .map(|(_, v)| v.as_str())
+                    .unwrap_or_default();
+                text.item(spans![format!(
+                    "{}: {}",
+                    at.format("%Y-%m-%d %H:%M UTC"),
+                    clip(first, 160)
+                )]);
+            }
+            if edits > REVISIONS_SHOWN {
+                text.line(spans![
+                    format!("… and {} older; ", edits - REVISIONS_SHOWN),
+                    cmd("me export"),
+                    " has them all."
+                ]);
+            }
+        }
         Ok(Reply::private(self.fit(actor, text, None)))
     }
 
@@ -311,10 +297,16 @@ impl App {
                 .first()
                 .map(|(_, v)| v.clone())
                 .unwrap_or_default();
+            let revisions = store::revisions(&self.pool, c.id).await?.len();
             text.item(spans![format!(
-                "{}: {}",
+                "{}: {}{}",
                 c.period.label(),
-                clip(&first, 120)
+                clip(&first, 120),
+                match revisions {
+                    0 => String::new(),
+                    1 => " (1 earlier version)".to_owned(),
+                    n => format!(" ({n} earlier versions)"),
+                }
             )]);
         }
         Ok(Reply::private(self.fit(actor, text, None)))

@@ -1,13 +1,16 @@
-//! /circle create, join, leave, list, members, settings, pause.
+//! /circle create, join, leave, list, members, settings, pause, organiser, remove; and membership following the
+//! server (members who leave it, the bot removed from it and added back).
 
 use chrono::{DateTime, Utc};
 
 use crate::app::{Actor, App, Error, Reply, Result, check_len};
+use crate::chat::Platform;
 use crate::chat::text::{Text, bold, cmd, mention};
 use crate::domain::delivery::DeliveryKind;
 use crate::domain::membership::Role;
 use crate::domain::recurrence::CronSchedule;
 use crate::domain::zone::Zone;
+use crate::settings::CreateCircles;
 use crate::spans;
 use crate::store::{checkins, circles as store, commitments};
 
@@ -85,7 +88,14 @@ impl App {
             Some(z) if !z.trim().is_empty() => zone(z)?,
             _ => self.schedule.default_zone,
         };
+        if self.circles.create == CreateCircles::Managers && !actor.manager {
+            return Err(Error::user(
+                "In this community only members who manage the server (the Manage Server permission) can start \
+                 circles. Ask one of them, or join an existing circle with /circle join.",
+            ));
+        }
         let member = self.member(actor).await?;
+        self.check_room_for_another_circle(&member).await?;
         let now = self.now();
         let mut tx = self.pool.begin().await?;
         let Some(circle) =
@@ -136,6 +146,22 @@ impl App {
                     " shows them."
                 ])
             })?;
+        let mine = store::circles_of_member(&self.pool, member.id).await?;
+        if !mine.iter().any(|(c, _)| c.id == circle.id) {
+            self.check_room_for_another_circle(&member).await?;
+            let members = store::members_of_circle(&self.pool, circle.id).await?.len();
+            if members >= usize::try_from(self.limits.members_per_circle).unwrap_or(usize::MAX) {
+                return Err(Error::user(crate::text![
+                    bold(&circle.name),
+                    format!(
+                        " is full: {members} members, the most this community allows in one circle. Start \
+                         another with "
+                    ),
+                    cmd("circle create NAME"),
+                    ", or ask an organiser to make room."
+                ]));
+            }
+        }
         let mut tx = self.pool.begin().await?;
         let joined = store::join(&mut tx, circle.id, member.id, Role::Member, self.now()).await?;
         tx.commit().await?;
@@ -170,9 +196,11 @@ impl App {
                 .count();
             let everyone = store::members_of_circle(&self.pool, circle.id).await?.len();
             if organisers == 1 && everyone > 1 {
-                return Err(Error::user(
-                    "You're the circle's only organiser; make someone else organiser before leaving.",
-                ));
+                return Err(Error::user(crate::text![
+                    "You're the circle's only organiser; make someone else organiser before leaving: ",
+                    cmd("circle organiser add @member"),
+                    "."
+                ]));
             }
         }
         store::leave(&self.pool, circle.id, member.id).await?;
@@ -285,6 +313,11 @@ impl App {
         let channel = req.channel_id.unwrap_or(&circle.home_channel_id);
         let zone = new_zone.unwrap_or(circle.zone);
         store::update_circle(&self.pool, circle.id, channel, zone, window).await?;
+        let retried = if channel != circle.home_channel_id {
+            self.retry_reviews_after_fix(&circle).await?
+        } else {
+            0
+        };
         if let Some((kind, cron)) = &schedule {
             store::set_recurrence(
                 &self.pool,
@@ -316,6 +349,11 @@ impl App {
                 format!("{}: {} (", kind.describe(), cron.describe()),
                 crate::chat::text::code(cron.to_cron_text()),
                 ")"
+            ]);
+        }
+        if retried > 0 {
+            text.line(spans![
+                "The review that couldn't reach the old channel is trying again in the new one."
             ]);
         }
         Ok(Reply::private(text))
@@ -361,4 +399,171 @@ impl App {
             ],
         }))
     }
+
+    /// A member may be in only so many circles on one server.
+    async fn check_room_for_another_circle(&self, member: &store::Member) -> Result<()> {
+        let mine = store::circles_of_member(&self.pool, member.id).await?;
+        if mine.len() >= usize::try_from(self.limits.circles_per_member).unwrap_or(usize::MAX) {
+            return Err(Error::user(crate::text![
+                format!(
+                    "You're in {} circles here, the most this community allows. Leave one with ",
+                    mine.len()
+                ),
+                cmd("circle leave NAME"),
+                " first."
+            ]));
+        }
+        Ok(())
+    }
+
+    /// The circle's member named by platform user id, for organiser commands.
+    async fn circle_member(
+        &self,
+        circle: &store::Circle,
+        user_id: &str,
+    ) -> Result<store::CircleMember> {
+        store::members_of_circle(&self.pool, circle.id)
+            .await?
+            .into_iter()
+            .find(|m| m.platform_user_id == user_id)
+            .ok_or_else(|| {
+                Error::user(crate::text![
+                    "They aren't in ",
+                    bold(&circle.name),
+                    ". ",
+                    cmd("circle members"),
+                    " lists who is."
+                ])
+            })
+    }
+
+    /// `/circle organiser add|remove @member`: organisers share or hand over the role. A circle always keeps one.
+    pub async fn circle_organiser(
+        &self,
+        actor: &Actor,
+        action: &str,
+        user_id: &str,
+        name: Option<&str>,
+    ) -> Result<Reply> {
+        let circle = self.organiser_circle(actor, name).await?;
+        let target = self.circle_member(&circle, user_id).await?;
+        match action.trim().to_ascii_lowercase().as_str() {
+            "add" => {
+                if target.role == Role::Organiser {
+                    return Ok(Reply::private(crate::text![
+                        format!("{} already organises ", target.display_name),
+                        bold(&circle.name),
+                        "."
+                    ]));
+                }
+                store::set_role(&self.pool, circle.id, target.member_id, Role::Organiser).await?;
+                Ok(Reply::channel(crate::text![
+                    mention(&target.platform_user_id),
+                    " now organises ",
+                    bold(&circle.name),
+                    " too: settings, pauses and reviews are yours as well."
+                ]))
+            }
+            "remove" => {
+                if target.role != Role::Organiser {
+                    return Ok(Reply::private(format!(
+                        "{} isn't an organiser of {}.",
+                        target.display_name, circle.name
+                    )));
+                }
+                let organisers = store::members_of_circle(&self.pool, circle.id)
+                    .await?
+                    .into_iter()
+                    .filter(|m| m.role == Role::Organiser)
+                    .count();
+                if organisers <= 1 {
+                    return Err(Error::user(crate::text![
+                        bold(&circle.name),
+                        " needs an organiser; add another with ",
+                        cmd("circle organiser add @member"),
+                        " first."
+                    ]));
+                }
+                store::set_role(&self.pool, circle.id, target.member_id, Role::Member).await?;
+                Ok(Reply::private(crate::text![
+                    format!("{} is a member of ", target.display_name),
+                    bold(&circle.name),
+                    " again, no longer an organiser."
+                ]))
+            }
+            other => Err(Error::user(format!(
+                "\"{}\" is neither add nor remove.",
+                clip_word(other)
+            ))),
+        }
+    }
+
+    /// `/circle remove @member`: an organiser takes someone out of the circle. Their own records stay theirs.
+    pub async fn circle_remove(
+        &self,
+        actor: &Actor,
+        user_id: &str,
+        name: Option<&str>,
+    ) -> Result<Reply> {
+        let circle = self.organiser_circle(actor, name).await?;
+        if user_id == actor.user_id {
+            return Err(Error::user(crate::text![
+                "To leave yourself, use ",
+                cmd(format!("circle leave {}", circle.name)),
+                "."
+            ]));
+        }
+        let target = self.circle_member(&circle, user_id).await?;
+        store::leave(&self.pool, circle.id, target.member_id).await?;
+        Ok(Reply::private(crate::text![
+            format!("{} is no longer in ", target.display_name),
+            bold(&circle.name),
+            ": no more prompts from it, and no reading in its reviews. Their spec, commitments and wins stay \
+             theirs."
+        ]))
+    }
+
+    /// A member left the server (or was removed, or the platform no longer knows them): they leave its circles.
+    /// No more prompts or readings; what they wrote stays theirs, and past summaries keep their name. Returns the
+    /// number of circles they left.
+    pub async fn member_left_server(
+        &self,
+        platform: Platform,
+        server: &str,
+        user_id: &str,
+    ) -> Result<usize> {
+        let Some(member) = store::find_member_on(&self.pool, platform, server, user_id).await?
+        else {
+            return Ok(0);
+        };
+        self.member_gone(member.id).await
+    }
+
+    /// Takes a member record out of all its circles, handing over organiser roles left empty.
+    pub async fn member_gone(&self, member_id: i64) -> Result<usize> {
+        Ok(store::member_gone(&self.pool, member_id, self.now()).await?)
+    }
+
+    /// The bot was removed from a server: its circles get nothing until it is back.
+    pub async fn bot_removed_from(&self, platform: Platform, server: &str) -> Result<bool> {
+        let changed =
+            store::set_bot_removed(&self.pool, platform, server, Some(self.now())).await?;
+        if changed {
+            tracing::info!(%platform, "the bot was removed from a server; its circles are paused");
+        }
+        Ok(changed)
+    }
+
+    /// The bot is in a server (Discord sends GUILD_CREATE on every connect and when it is added back).
+    pub async fn bot_present_in(&self, platform: Platform, server: &str) -> Result<bool> {
+        let changed = store::set_bot_removed(&self.pool, platform, server, None).await?;
+        if changed {
+            tracing::info!(%platform, "the bot is back in a server; its circles resume");
+        }
+        Ok(changed)
+    }
+}
+
+fn clip_word(text: &str) -> String {
+    crate::chat::fit::clip(text, 20)
 }

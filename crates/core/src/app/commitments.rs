@@ -74,10 +74,16 @@ impl App {
                 title.as_str()
             )));
         }
-        if open.len() >= 10 {
-            return Err(Error::user(
-                "Ten open commitments is plenty; drop one before adding another.",
-            ));
+        let max = self.limits.open_commitments;
+        if open.len() >= usize::try_from(max).unwrap_or(usize::MAX) {
+            return Err(Error::user(crate::text![
+                format!(
+                    "You have {} open commitments, the most this community allows. Drop one with ",
+                    open.len()
+                ),
+                cmd("commit drop"),
+                " before adding another."
+            ]));
         }
         let today = local_date(self.now(), self.zone_of(&member).await?);
         let c = store::add(
@@ -337,19 +343,18 @@ impl App {
         Ok(Reply::private(text))
     }
 
-    /// "done <link>" as a DM reply to a nudge.
-    pub async fn commit_done_by_reply(
-        &self,
-        _actor: &Actor,
-        member: &Member,
-        text: &str,
-    ) -> Result<Reply> {
-        let rest = text.trim()[4..].trim();
-        let link = link(
+    /// The link of a "done <link>" DM, if it carries one.
+    pub(crate) fn link_of_done(text: &str) -> Result<Option<String>> {
+        let rest = text.trim().get(4..).unwrap_or_default().trim();
+        link(
             rest.split_whitespace()
                 .next()
                 .filter(|w| w.starts_with("http")),
-        )?;
+        )
+    }
+
+    /// The monthly commitment a "done" DM marks, and the member's current month.
+    pub(crate) async fn monthly_for_done(&self, member: &Member) -> Result<(Commitment, Period)> {
         let open: Vec<_> = store::open_of_member(&self.pool, member.id)
             .await?
             .into_iter()
@@ -371,6 +376,32 @@ impl App {
             }
         };
         let period = Period::containing_month(local_date(self.now(), self.zone_of(member).await?));
+        Ok((c, period))
+    }
+
+    /// The link already recorded for a commitment's period, when it was marked done.
+    pub(crate) async fn done_link(
+        &self,
+        member: &Member,
+        c: &Commitment,
+        period: Period,
+    ) -> Result<Option<Option<String>>> {
+        Ok(store::periods_of_member(&self.pool, member.id)
+            .await?
+            .into_iter()
+            .find(|m| m.commitment_id == c.id && m.period == period && m.status == MarkStatus::Done)
+            .map(|m| m.link))
+    }
+
+    /// "done <link>" as a DM reply to a nudge.
+    pub async fn commit_done_by_reply(
+        &self,
+        _actor: &Actor,
+        member: &Member,
+        text: &str,
+    ) -> Result<Reply> {
+        let link = Self::link_of_done(text)?;
+        let (c, period) = self.monthly_for_done(member).await?;
         self.mark(member, &c, period, MarkStatus::Done, link.as_deref(), None)
             .await
     }

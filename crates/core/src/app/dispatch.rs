@@ -125,6 +125,17 @@ impl App {
                 let u = until(u)?;
                 self.circle_pause(actor, circle.as_deref(), u, resume).await
             }
+            Command::CircleOrganiser {
+                action,
+                member,
+                circle,
+            } => {
+                self.circle_organiser(actor, &action, &member, circle.as_deref())
+                    .await
+            }
+            Command::CircleRemove { member, circle } => {
+                self.circle_remove(actor, &member, circle.as_deref()).await
+            }
             Command::SpecEdit => self.spec_edit(actor).await,
             Command::SpecShow { member } => self.spec_show(actor, member.as_deref()).await,
             Command::SpecHistory => self.spec_history(actor).await,

@@ -68,6 +68,9 @@ impl App {
             }) => self.lived_form(actor, evaluation_id, months).await,
             Some(Action::ConfirmDelete) => self.me_delete_confirmed(actor).await,
             Some(Action::CancelDelete) => Ok(Reply::private("Nothing was deleted.")),
+            Some(Action::Reply { pending, choice }) => {
+                self.reply_choice(actor, pending, choice).await
+            }
             None => Err(Error::user(
                 "That button is out of date; run the command again.",
             )),

@@ -11,6 +11,7 @@ pub mod interactions;
 pub mod me;
 pub mod opportunities;
 pub mod privacy;
+pub mod replies;
 pub mod reply;
 pub mod reviews;
 pub mod scorecard;
@@ -27,7 +28,7 @@ use crate::chat::{Capabilities, ChatPort};
 use crate::clock::Clock;
 use crate::domain::membership::Role;
 use crate::domain::zone::Zone;
-use crate::settings::ScheduleSettings;
+use crate::settings::{CircleRules, CreateCircles, Limits, ScheduleSettings};
 use crate::store::circles::{self as store, Circle, Member};
 
 pub use error::{Error, Result, UserError};
@@ -45,6 +46,9 @@ pub struct Actor {
     pub display_name: String,
     /// The channel the command was used in, where there is one.
     pub channel_id: Option<String>,
+    /// The platform says this member manages the server (Discord: the Manage Server permission, from the
+    /// interaction's `member.permissions`). False in DMs and where the platform did not say.
+    pub manager: bool,
 }
 
 #[derive(Clone)]
@@ -52,6 +56,10 @@ pub struct App {
     pub pool: PgPool,
     pub clock: Arc<dyn Clock>,
     pub schedule: ScheduleSettings,
+    /// Who may create circles.
+    pub circles: CircleRules,
+    /// How much a community may hold.
+    pub limits: Limits,
     /// What each platform wired into this process can show.
     platforms: Arc<Vec<&'static Capabilities>>,
     /// The chats a use case may post to on its own (a second opinion asked of a circle's channel), by platform.
@@ -64,6 +72,10 @@ impl App {
             pool,
             clock,
             schedule,
+            circles: CircleRules {
+                create: CreateCircles::Anyone,
+            },
+            limits: Limits::DEFAULT,
             platforms: Arc::new(vec![&Capabilities::CONSOLE]),
             chats: Arc::new(Vec::new()),
         }
@@ -88,6 +100,13 @@ impl App {
         self.chats
             .iter()
             .find(|c| c.capabilities().platform == platform)
+    }
+
+    /// The community rules of the settings (`[circles]`, `[limits]`).
+    pub fn with_rules(mut self, circles: CircleRules, limits: Limits) -> Self {
+        self.circles = circles;
+        self.limits = limits;
+        self
     }
 
     /// Declares a platform's capabilities (each adapter exports its own), so replies to its members fit it.
@@ -201,6 +220,31 @@ impl App {
         Ok(store::member_zone(&self.pool, member.id)
             .await?
             .unwrap_or(self.schedule.default_zone))
+    }
+
+    /// Refuses another item once the member has `max` of them (`what`, dated `at`) in their current quarter.
+    pub(crate) async fn check_quarter_limit(
+        &self,
+        member: &Member,
+        what: &str,
+        max: u32,
+        at: impl Iterator<Item = DateTime<Utc>>,
+    ) -> Result<()> {
+        let zone = self.zone_of(member).await?;
+        let quarter = crate::domain::period::Period::containing_quarter(
+            crate::domain::period::local_date(self.now(), zone),
+        );
+        let (from, to) = crate::schedule::review::load::bounds(quarter, zone);
+        let n = at.filter(|t| *t >= from && *t < to).count();
+        if n >= usize::try_from(max).unwrap_or(usize::MAX) {
+            return Err(Error::user(format!(
+                "You've recorded {n} {what} in {}, the most this community allows in a quarter. There's room \
+                 again from {}.",
+                quarter.label(),
+                quarter.next().label()
+            )));
+        }
+        Ok(())
     }
 
     /// A reply's text made to fit one message of the actor's platform: whole lines, and a word on what was left out.

@@ -204,6 +204,16 @@ impl App {
             .transpose()
             .map_err(Error::user)?;
         let member = self.member(actor).await?;
+        self.check_quarter_limit(
+            &member,
+            "opportunities",
+            self.limits.opportunities_per_quarter,
+            store::of_member(&self.pool, member.id)
+                .await?
+                .iter()
+                .map(|e| e.e.created_at),
+        )
+        .await?;
         let versions = specs::history(&self.pool, member.id).await?;
         let spec = versions.last();
         let musts = spec

@@ -3,13 +3,14 @@
 use crate::app::{Actor, App, Error, Reply, Result};
 use crate::chat::ThreadRef;
 use crate::chat::fit::clip;
-use crate::chat::text::{Text, bold};
-use crate::domain::delivery::DeliveryKind;
+use crate::chat::text::{Text, bold, channel, cmd};
+use crate::domain::delivery::{DeliveryKind, DeliveryStatus};
 use crate::domain::membership::Role;
 use crate::domain::period::{Period, local_date};
+use crate::domain::review::ReviewProblem;
 use crate::spans;
 use crate::store::circles as circles_store;
-use crate::store::{planner as planner_store, reviews};
+use crate::store::{deliveries, planner as planner_store, reviews};
 
 /// Feedback is a few honest lines; a reply longer than this is kept to this length.
 const FEEDBACK_MAX: usize = 4000;
@@ -84,11 +85,13 @@ impl App {
         }
         let quarter = Period::containing_quarter(local_date(self.now(), circle.zone));
         if let Some(t) = reviews::find(&self.pool, circle.id, quarter).await? {
-            return Err(Error::user(if t.closed_at.is_some() {
-                format!("The {} review has already closed.", quarter.label())
-            } else {
-                format!("The {} review is already open.", quarter.label())
-            }));
+            if t.closed_at.is_some() {
+                return Err(Error::user(format!(
+                    "The {} review has already closed.",
+                    quarter.label()
+                )));
+            }
+            return self.retry_review(actor, &circle, &t).await;
         }
         let queued = planner_store::schedule_circle_delivery(
             &self.pool,
@@ -112,6 +115,113 @@ impl App {
         ]))
     }
 
+    /// `/review start` on a review that exists: a failed opening or summary is tried again. A review whose home
+    /// channel is gone moves to the channel the command was used in.
+    async fn retry_review(
+        &self,
+        actor: &Actor,
+        circle: &circles_store::Circle,
+        t: &reviews::ReviewThread,
+    ) -> Result<Reply> {
+        let quarter = t.period;
+        if t.thread.is_none() {
+            let step =
+                deliveries::circle_step(&self.pool, DeliveryKind::ReviewOpen, circle.id, quarter)
+                    .await?;
+            if !matches!(step, Some((DeliveryStatus::Failed, _))) {
+                return Err(Error::user(format!(
+                    "The {} review is already on its way.",
+                    quarter.label()
+                )));
+            }
+            let mut home = circle.home_channel_id.clone();
+            if t.problem.as_deref() == Some(ReviewProblem::ChannelGone.as_str())
+                && let Some(here) = actor.channel_id.as_deref().filter(|c| *c != home)
+            {
+                circles_store::update_circle(
+                    &self.pool,
+                    circle.id,
+                    here,
+                    circle.zone,
+                    circle.review_window_days,
+                )
+                .await?;
+                home = here.to_owned();
+            }
+            deliveries::retry_failed_step(
+                &self.pool,
+                DeliveryKind::ReviewOpen,
+                circle.id,
+                quarter,
+                self.now(),
+            )
+            .await?;
+            let mut text = crate::text![
+                "Trying the ",
+                bold(format!("{} review", quarter.label())),
+                format!(" of {} again in ", circle.name),
+                channel(&home),
+                "."
+            ];
+            if home != circle.home_channel_id {
+                text.line(spans![
+                    "Its old home channel is gone, so this channel is the circle's home now (",
+                    cmd("circle settings channel:#channel"),
+                    " changes it)."
+                ]);
+            }
+            return Ok(Reply::channel(text));
+        }
+        let close =
+            deliveries::circle_step(&self.pool, DeliveryKind::ReviewClose, circle.id, quarter)
+                .await?;
+        if matches!(close, Some((DeliveryStatus::Failed, _))) {
+            deliveries::retry_failed_step(
+                &self.pool,
+                DeliveryKind::ReviewClose,
+                circle.id,
+                quarter,
+                self.now(),
+            )
+            .await?;
+            return Ok(Reply::channel(crate::text![
+                "Trying to post the ",
+                bold(format!("{} review", quarter.label())),
+                format!(" summary of {} again.", circle.name)
+            ]));
+        }
+        Err(Error::user(format!(
+            "The {} review is already open.",
+            quarter.label()
+        )))
+    }
+
+    /// After an organiser changes the home channel: reviews that failed for want of one try again.
+    pub(crate) async fn retry_reviews_after_fix(
+        &self,
+        circle: &circles_store::Circle,
+    ) -> Result<u32> {
+        let quarter = Period::containing_quarter(local_date(self.now(), circle.zone));
+        let mut retried = 0;
+        for q in [quarter, quarter.prev()] {
+            let Some(t) = reviews::find(&self.pool, circle.id, q).await? else {
+                continue;
+            };
+            if t.closed_at.is_some() || t.problem.is_none() {
+                continue;
+            }
+            let kind = if t.thread.is_none() {
+                DeliveryKind::ReviewOpen
+            } else {
+                DeliveryKind::ReviewClose
+            };
+            if deliveries::retry_failed_step(&self.pool, kind, circle.id, q, self.now()).await? {
+                retried += 1;
+            }
+        }
+        Ok(retried)
+    }
+
     /// Who still owes feedback in the open review (names only; nobody is tagged).
     pub async fn review_status(&self, actor: &Actor, circle: Option<&str>) -> Result<Reply> {
         let member = self.member(actor).await?;
@@ -132,6 +242,23 @@ impl App {
         let label = thread.period.label();
         if thread.closed_at.is_some() {
             return Ok(Reply::private(format!("The {label} review has closed.")));
+        }
+        if let Some(problem) = thread.problem.as_deref() {
+            let step = if thread.thread.is_none() {
+                "couldn't open"
+            } else {
+                "couldn't post its summary"
+            };
+            let why = match problem.parse::<ReviewProblem>() {
+                Ok(ReviewProblem::ChannelGone) => "the home channel is gone",
+                Ok(ReviewProblem::NoPermission) => "I'm missing permissions in the home channel",
+                _ => "the platform refused it",
+            };
+            return Ok(Reply::private(crate::text![
+                format!("The {label} review {step}: {why}. An organiser can fix that and run "),
+                cmd("review start"),
+                " to try again."
+            ]));
         }
         let owed = crate::schedule::review::owed(&self.pool, &thread).await?;
         let members = circles_store::members_of_circle(&self.pool, circle.id).await?;

@@ -1,13 +1,13 @@
 //! The quarterly scorecard: /metric add, remove, list; the check-in's Scorecard form and its DM reply syntax
 //! (`metric posts: 3`, `milestone 1y: on track`); /spec scorecard with its table and chart.
 
+use crate::app::replies::OpenCheckin;
 use crate::app::reply::{InputStyle, Modal, ModalInput};
 use crate::app::{Actor, App, Error, Reply, Result};
 use crate::chat::fit::clip;
 use crate::chat::text::{Text, bold, cmd, code};
 use crate::chat::{Attachment, Button, ButtonStyle};
 use crate::domain::action::Action;
-use crate::domain::checkin::Answers;
 use crate::domain::period::{Period, local_date};
 use crate::domain::scorecard::{
     self as domain, Horizon, METRICS_MAX, MetricKind, MilestoneStatus, ScoreLine, ValueType,
@@ -17,7 +17,6 @@ use crate::domain::spec::{SpecText, Visibility};
 use crate::schedule::{chart, scorecard as card};
 use crate::spans;
 use crate::store::circles::{self as circles_store, Member};
-use crate::store::deliveries::SentPrompt;
 use crate::store::scorecard::{self as store, Metric};
 use crate::store::specs;
 
@@ -377,7 +376,8 @@ impl App {
         &self,
         actor: &Actor,
         members: &[Member],
-        open: Option<&SentPrompt>,
+        open: Option<&OpenCheckin>,
+        open_count: usize,
         lines: Vec<ScoreLine>,
         rest: &str,
     ) -> Result<Reply> {
@@ -389,7 +389,7 @@ impl App {
         if let Some(p) = open {
             member = members
                 .iter()
-                .find(|m| m.id == p.member_id)
+                .find(|m| m.id == p.member.id)
                 .unwrap_or(first);
         } else {
             for m in members {
@@ -454,12 +454,21 @@ impl App {
         if !rest.is_empty() {
             match open {
                 Some(p) => {
-                    let answers = Answers::free_text(rest).map_err(Error::user)?;
-                    let stored = self
-                        .store_checkin(actor, member, p.circle_id, p.period, &answers)
-                        .await?;
+                    let stored = self.dm_checkin(actor, p, rest, None).await?;
                     text.blank();
                     text.append(stored.text);
+                    if !stored.buttons.is_empty() {
+                        return Ok(
+                            Reply::private(self.fit(actor, text, Some("spec scorecard")))
+                                .with_buttons(stored.buttons),
+                        );
+                    }
+                }
+                None if open_count > 1 => {
+                    text.line(spans![
+                        "The rest of your message wasn't stored: you have several check-ins open, so reply to the \
+                         prompt it answers."
+                    ]);
                 }
                 None => {
                     text.line(spans![

@@ -306,10 +306,13 @@ impl App {
     ) -> Result<()> {
         let member = self.member(actor).await?;
         let now = self.now();
-        let mut row = store::current(&self.pool, member.id)
-            .await?
-            .unwrap_or_else(|| SpecRow::empty(now));
+        let before = store::current(&self.pool, member.id).await?;
+        let mut row = before.clone().unwrap_or_else(|| SpecRow::empty(now));
         change(&mut row, now);
+        // Nothing changed, no new version: the history lists changes, not every press of a command.
+        if before.is_some_and(|b| b.phase == row.phase && b.visibility == row.visibility) {
+            return Ok(());
+        }
         store::save(&self.pool, member.id, &row, now).await?;
         Ok(())
     }

@@ -46,6 +46,16 @@ impl App {
             None => None,
         };
         let member = self.member(actor).await?;
+        self.check_quarter_limit(
+            &member,
+            "wins",
+            self.limits.wins_per_quarter,
+            wins::all(&self.pool, member.id)
+                .await?
+                .iter()
+                .map(|w| w.created_at),
+        )
+        .await?;
         wins::add(&self.pool, member.id, text, link, self.now(), bet).await?;
         Ok(Reply::private(
             "Logged. Wins you can attribute are wins you keep: they'll be in your next review post.",

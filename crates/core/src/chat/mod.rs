@@ -108,7 +108,7 @@ pub enum ChatError {
     /// The bot lacks a permission in that channel (Discord 50013). Retrying cannot help.
     #[error("missing permissions in the channel")]
     MissingPermissions,
-    /// The channel, thread or user no longer exists. Retrying cannot help.
+    /// The channel, thread or message no longer exists. Retrying cannot help.
     #[error("not found: {0}")]
     NotFound(String),
     /// The platform refused this message for good, in its own words: content blocked, a thread archived or
@@ -124,6 +124,10 @@ pub enum ChatError {
     /// until an operator acts, so deliveries wait without spending attempts. `fix` says what to do.
     #[error("the bot is not working: {detail}; {fix}")]
     Broken { detail: String, fix: String },
+    /// The platform does not know the user (Discord 10013: the account is gone). Retrying cannot help, and the
+    /// member leaves the server's circles.
+    #[error("unknown user")]
+    UnknownUser,
     /// Anything else (5xx, timeouts, connection errors): worth another try later.
     #[error("transient failure: {0}")]
     Transient(String),
@@ -147,7 +151,9 @@ impl ChatError {
         match self {
             Self::RateLimited { .. } => FaultClass::RateLimited { global: false },
             Self::GloballyRateLimited { .. } => FaultClass::RateLimited { global: true },
-            Self::CannotDm | Self::NotFound(_) => FaultClass::Permanent { circle_wide: false },
+            Self::CannotDm | Self::NotFound(_) | Self::UnknownUser => {
+                FaultClass::Permanent { circle_wide: false }
+            }
             Self::MissingPermissions => FaultClass::Permanent { circle_wide: true },
             Self::Refused { circle_wide, .. } => FaultClass::Permanent {
                 circle_wide: *circle_wide,
@@ -212,6 +218,11 @@ pub trait ChatPort: Send + Sync {
 
     /// Opens a public thread in a channel, titled `title`.
     async fn open_thread(&self, channel_id: &str, title: &str) -> Result<ThreadRef, ChatError>;
+
+    /// Replaces a message the bot sent earlier with `message`: its words, its buttons (none removes them) and its
+    /// attachments (none removes them). Used to take a member's words out of the bot's posts when they delete their
+    /// data.
+    async fn edit(&self, posted: &Posted, message: &ChatMessage) -> Result<(), ChatError>;
 
     /// Closes a thread to further replies as the platform can: Discord archives it; where threads cannot be
     /// closed (Slack), the root post is edited to `note`.

@@ -5,7 +5,7 @@
 use std::fmt;
 
 /// A piece of a line.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Span {
     /// Words, the bot's own or a member's: shown as typed.
     Plain(String),
@@ -26,7 +26,7 @@ pub enum Span {
 }
 
 /// A line of the message, or a block of lines that belong together.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Block {
     /// One line (an empty one is a paragraph break). Plain text inside may hold line breaks of its own.
     Line(Vec<Span>),
@@ -44,8 +44,8 @@ impl Block {
     }
 }
 
-/// A message's words.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// A message's words. Serializable so words worked out now can be sent later (an edit of the bot's own post).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Text {
     blocks: Vec<Block>,
 }

@@ -17,6 +17,23 @@ pub enum Action {
     ConfirmDelete,
     /// Cancel `/me delete`.
     CancelDelete,
+    /// Where a DM the bot asked about should go: `pending` names the DM's text, kept server-side.
+    Reply { pending: i64, choice: ReplyChoice },
+}
+
+/// The answers to the bot's question about a DM that did not say where it belongs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyChoice {
+    /// It answers this circle's open check-in.
+    Circle(i64),
+    /// It is for this member record (the server whose commitments a `done` marks).
+    Member(i64),
+    /// Add it to the check-in already stored.
+    Append,
+    /// Replace the stored check-in with it (the earlier text is kept as a revision).
+    Replace,
+    /// Store nothing.
+    Leave,
 }
 
 impl Action {
@@ -38,6 +55,16 @@ impl Action {
             } => format!("cc:lived:{evaluation_id}:{months}"),
             Self::ConfirmDelete => "cc:delete:confirm".to_owned(),
             Self::CancelDelete => "cc:delete:cancel".to_owned(),
+            Self::Reply { pending, choice } => {
+                let choice = match choice {
+                    ReplyChoice::Circle(id) => format!("c{id}"),
+                    ReplyChoice::Member(id) => format!("m{id}"),
+                    ReplyChoice::Append => "append".to_owned(),
+                    ReplyChoice::Replace => "replace".to_owned(),
+                    ReplyChoice::Leave => "leave".to_owned(),
+                };
+                format!("cc:reply:{pending}:{choice}")
+            }
         }
     }
 
@@ -72,6 +99,19 @@ impl Action {
             }),
             ("delete", Some("confirm"), None) => Some(Self::ConfirmDelete),
             ("delete", Some("cancel"), None) => Some(Self::CancelDelete),
+            ("reply", Some(id), Some(choice)) => Some(Self::Reply {
+                pending: id.parse().ok()?,
+                choice: match choice {
+                    "append" => ReplyChoice::Append,
+                    "replace" => ReplyChoice::Replace,
+                    "leave" => ReplyChoice::Leave,
+                    other => match other.split_at_checked(1)? {
+                        ("c", id) => ReplyChoice::Circle(id.parse().ok()?),
+                        ("m", id) => ReplyChoice::Member(id.parse().ok()?),
+                        _ => return None,
+                    },
+                },
+            }),
             _ => None,
         }
     }
@@ -106,8 +146,30 @@ mod tests {
             },
             Action::ConfirmDelete,
             Action::CancelDelete,
+            Action::Reply {
+                pending: i64::MAX,
+                choice: ReplyChoice::Circle(i64::MAX),
+            },
+            Action::Reply {
+                pending: 5,
+                choice: ReplyChoice::Member(9),
+            },
+            Action::Reply {
+                pending: 5,
+                choice: ReplyChoice::Append,
+            },
+            Action::Reply {
+                pending: 5,
+                choice: ReplyChoice::Replace,
+            },
+            Action::Reply {
+                pending: 5,
+                choice: ReplyChoice::Leave,
+            },
         ] {
-            assert_eq!(Action::parse(&action.custom_id()), Some(action));
+            let id = action.custom_id();
+            assert!(id.len() <= 100, "{id}");
+            assert_eq!(Action::parse(&id), Some(action));
         }
         for junk in [
             "",
@@ -117,6 +179,11 @@ mod tests {
             "zz:done:1:2027-01",
             "cc:delete:maybe",
             "cc:lived:9:7",
+            "cc:reply:1",
+            "cc:reply:x:append",
+            "cc:reply:1:maybe",
+            "cc:reply:1:cx",
+            "cc:reply:1:",
         ] {
             assert_eq!(Action::parse(junk), None, "{junk}");
         }

@@ -162,6 +162,30 @@ impl Answers {
         Ok(Self { fields: kept })
     }
 
+    /// These answers with `more` added after them: a question answered in both keeps both texts, one after the
+    /// other; anything new is added. Refused when the result would be longer than a check-in may be.
+    pub fn appended(&self, more: &Answers) -> Result<Self, String> {
+        let mut fields = self.fields.clone();
+        for (key, value) in &more.fields {
+            match fields.iter_mut().find(|(k, _)| k == key) {
+                Some((_, existing)) => {
+                    existing.push_str("\n\n");
+                    existing.push_str(value);
+                }
+                None => fields.push((key.clone(), value.clone())),
+            }
+        }
+        let total: usize = fields.iter().map(|(_, v)| v.chars().count()).sum();
+        let max = ANSWER_MAX * QUESTIONS.len();
+        if total > max {
+            return Err(format!(
+                "Together that would be {total} characters; a check-in holds up to {max}. Replace it instead, or \
+                 shorten what you add."
+            ));
+        }
+        Ok(Self { fields })
+    }
+
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::Value::Object(
             self.fields
@@ -202,6 +226,66 @@ impl Answers {
         }
         out.trim_end().to_owned()
     }
+}
+
+/// Words that only acknowledge ("thanks!", "ok", "👍"): never an answer, so never stored over one.
+const ACKNOWLEDGEMENTS: &[&str] = &[
+    "thanks",
+    "thank you",
+    "thank u",
+    "thanks a lot",
+    "many thanks",
+    "thx",
+    "ty",
+    "tysm",
+    "cheers",
+    "ok",
+    "okay",
+    "k",
+    "kk",
+    "ok thanks",
+    "ok thank you",
+    "okay thanks",
+    "got it",
+    "cool",
+    "great",
+    "nice",
+    "awesome",
+    "perfect",
+    "sounds good",
+    "will do",
+    "sure",
+    "yes",
+    "yep",
+    "no worries",
+    "noted",
+    "merci",
+    "danke",
+    "gracias",
+];
+
+/// A short message that only acknowledges: a known phrase, or nothing but emoji and punctuation.
+pub fn is_acknowledgement(text: &str) -> bool {
+    let text = text.trim();
+    if text.is_empty() || text.chars().count() > 40 {
+        return false;
+    }
+    let words: String = text
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c.is_whitespace() {
+                c.to_lowercase().next().unwrap_or(c)
+            } else {
+                ' '
+            }
+        })
+        .collect();
+    let words = words.split_whitespace().collect::<Vec<_>>().join(" ");
+    if words.is_empty() {
+        // Emoji, "!!", "+1" without the digit: only symbols.
+        return true;
+    }
+    ACKNOWLEDGEMENTS.contains(&words.as_str()) || words == "1"
 }
 
 #[cfg(test)]
@@ -270,5 +354,44 @@ mod tests {
                 "pricing"
             )]
         );
+    }
+
+    #[test]
+    fn appending_keeps_both_and_respects_the_size() {
+        let first = Answers::free_text("On track.").unwrap();
+        let more = Answers::free_text("Also: hired a PM.").unwrap();
+        let both = first.appended(&more).unwrap();
+        assert_eq!(both.fields[0].1, "On track.\n\nAlso: hired a PM.");
+        let form = Answers::from_fields(&[("went_well".into(), "shipped".into())]).unwrap();
+        assert_eq!(form.appended(&more).unwrap().fields.len(), 2);
+        let big = Answers::free_text(&"x".repeat(ANSWER_MAX * 5)).unwrap();
+        assert!(big.appended(&more).is_err());
+    }
+
+    #[test]
+    fn acknowledgements_are_told_from_answers() {
+        for ack in [
+            "thanks!",
+            "Thanks",
+            "thank you :)",
+            "ok",
+            "OK.",
+            "👍",
+            "🙏🙏",
+            "+1",
+            "Got it!",
+            "cheers",
+        ] {
+            assert!(is_acknowledgement(ack), "{ack}");
+        }
+        for answer in [
+            "On track, mostly.",
+            "ok so here is my check-in: shipped pricing",
+            "thanks to the team we shipped",
+            "",
+            "no",
+        ] {
+            assert!(!is_acknowledgement(answer), "{answer}");
+        }
     }
 }

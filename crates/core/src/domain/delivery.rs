@@ -26,6 +26,12 @@ pub enum DeliveryKind {
     /// Six and twelve months after a taken offer: did it deliver what it was scored for? Keyed by the local month
     /// of the mark, so one message asks about every offer whose mark falls in that month.
     OfferHindsight,
+    /// The circle's last organiser left: the longest-standing member now organises it and is told so.
+    OrganiserHandover,
+    /// The review thread could not be opened on the platform: the organisers hear what to fix.
+    ReviewOpenFailed,
+    /// The review summary could not be posted: the organisers hear what to fix.
+    ReviewCloseFailed,
 }
 
 crate::domain::text_enum! {
@@ -48,7 +54,7 @@ pub enum PeriodUnit {
 
 impl DeliveryKind {
     /// Every kind, for the `kind` label values of /metrics and for parsing.
-    pub const ALL: [DeliveryKind; 10] = [
+    pub const ALL: [DeliveryKind; 13] = [
         DeliveryKind::MonthlyNudge,
         DeliveryKind::NudgeReminder,
         DeliveryKind::CheckinPrompt,
@@ -59,6 +65,9 @@ impl DeliveryKind {
         DeliveryKind::ReviewClose,
         DeliveryKind::OrganiserAlert,
         DeliveryKind::OfferHindsight,
+        DeliveryKind::OrganiserHandover,
+        DeliveryKind::ReviewOpenFailed,
+        DeliveryKind::ReviewCloseFailed,
     ];
 
     pub const SCHEDULED: [DeliveryKind; 5] = [
@@ -81,7 +90,19 @@ impl DeliveryKind {
             Self::ReviewClose => "review_close",
             Self::OrganiserAlert => "organiser_alert",
             Self::OfferHindsight => "offer_hindsight",
+            Self::OrganiserHandover => "organiser_handover",
+            Self::ReviewOpenFailed => "review_open_failed",
+            Self::ReviewCloseFailed => "review_close_failed",
         }
+    }
+
+    /// Personal prompts: owed once per member and period whatever number of circles the member is in (one DM
+    /// lists the member's commitments, which are theirs, not a circle's). Keyed without the circle.
+    pub fn is_personal(self) -> bool {
+        matches!(
+            self,
+            Self::MonthlyNudge | Self::NudgeReminder | Self::DeepDive
+        )
     }
 
     /// Circle-wide kinds go to the circle's home channel, keyed without a member, timed in the circle's zone.
@@ -94,10 +115,15 @@ impl DeliveryKind {
 
     pub fn period_unit(self) -> PeriodUnit {
         match self {
-            Self::MonthlyNudge | Self::NudgeReminder | Self::OfferHindsight => PeriodUnit::Month,
+            Self::MonthlyNudge
+            | Self::NudgeReminder
+            | Self::OfferHindsight
+            | Self::OrganiserHandover => PeriodUnit::Month,
             Self::CheckinPrompt
             | Self::CheckinReminder
             | Self::OrganiserAlert
+            | Self::ReviewOpenFailed
+            | Self::ReviewCloseFailed
             | Self::ReviewOpen
             | Self::ReviewMidway
             | Self::ReviewClose => PeriodUnit::Quarter,
@@ -126,6 +152,9 @@ impl DeliveryKind {
             Self::ReviewClose => "review summary",
             Self::OrganiserAlert => "organiser alert",
             Self::OfferHindsight => "offer hindsight question",
+            Self::OrganiserHandover => "organiser handover notice",
+            Self::ReviewOpenFailed => "note that a review could not open",
+            Self::ReviewCloseFailed => "note that a review summary could not be posted",
         }
     }
 }

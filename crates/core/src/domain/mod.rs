@@ -9,6 +9,7 @@ pub mod membership;
 pub mod opportunity;
 pub mod period;
 pub mod recurrence;
+pub mod review;
 pub mod scorecard;
 pub mod spec;
 pub mod zone;

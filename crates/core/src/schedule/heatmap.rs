@@ -3,7 +3,8 @@
 //! that ship no system fonts, and plotters' `ab_glyph` backend never looks for any.
 //!
 //! Limits: at most [`MAX_ROWS`] members and [`MAX_COLUMNS`] months; beyond that [`render`] returns
-//! an error rather than an image too large to read in a chat client.
+//! an error rather than an image too large to read in a chat client. A larger circle's summary is
+//! drawn as several images of at most [`MAX_ROWS`] members (`schedule::review::heatmap_pages`).
 
 use std::iter;
 use std::sync::OnceLock;
@@ -51,7 +52,7 @@ pub const TOP: u32 = 68;
 /// The legend; two lines, because at one column the four entries do not fit on one.
 pub const BOTTOM: u32 = 60;
 pub const RIGHT: u32 = 24;
-/// A circle is small; 50 rows is already a tall image on a phone.
+/// A circle is small; 50 rows is already a tall image on a phone. Larger circles get several images.
 pub const MAX_ROWS: usize = 50;
 /// Two years of months; wider becomes unreadable once a chat client scales it down.
 pub const MAX_COLUMNS: usize = 24;

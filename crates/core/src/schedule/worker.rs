@@ -17,7 +17,7 @@ use tokio::sync::watch;
 use tracing::Instrument as _;
 
 use crate::chat::pacing::HOLD_MAX;
-use crate::chat::{ChatError, ChatPort, FaultClass};
+use crate::chat::{ChatError, ChatMessage, ChatPort, FaultClass};
 use crate::clock::{Clock, after};
 use crate::domain::delivery::{DeliveryKind, DeliveryStatus};
 use crate::domain::period::{Period, local_date};
@@ -28,6 +28,7 @@ use crate::schedule::review::{self, Step, StepError};
 use crate::settings::WorkerSettings;
 use crate::store::circles;
 use crate::store::deliveries::{self as outbox, Claimed};
+use crate::store::redactions;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Outcome {
@@ -37,6 +38,8 @@ pub struct Outcome {
     pub failed: usize,
     pub skipped: usize,
     pub released: usize,
+    /// Earlier posts edited to take out the words of a member who deleted their data (`redactions`).
+    pub edited: usize,
     /// Set when the platform asked us to slow down: the loop waits this long before claiming again.
     pub pause: Option<Duration>,
 }
@@ -169,7 +172,68 @@ impl Worker {
             outcome.released += o.released;
             outcome.pause = outcome.pause.max(o.pause);
         }
+        // Edits that take a deleted member's words out of the bot's posts ride along with the sends.
+        if outcome.pause.is_none() && shutdown.is_none_or(|s| !*s.borrow()) {
+            let (claimed, edited) = self.redact_batch(now, lease_until).await?;
+            outcome.claimed += claimed;
+            outcome.edited += edited;
+        }
         Ok(outcome)
+    }
+
+    /// Claims and applies due redactions through the `ChatPort`'s `edit`, paced like sends. Returns (claimed,
+    /// edited).
+    async fn redact_batch(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        lease_until: chrono::DateTime<chrono::Utc>,
+    ) -> anyhow::Result<(usize, usize)> {
+        let batch = redactions::claim(
+            &self.pool,
+            &self.id,
+            now,
+            lease_until,
+            i64::from(self.settings.batch_size),
+        )
+        .await?;
+        let mut edited = 0;
+        for r in &batch {
+            let message = ChatMessage {
+                text: r.text.clone(),
+                attachments: r.attachments.clone(),
+                ..ChatMessage::default()
+            };
+            let result = self.chat.edit(&r.message, &message).await;
+            let attempts = u32::try_from(r.attempts).unwrap_or(0) + 1;
+            let error = result.as_ref().err().map(ToString::to_string);
+            let outcome = match &result {
+                Ok(()) => {
+                    edited += 1;
+                    Ok(self.clock.now())
+                }
+                Err(ChatError::RateLimited { retry_after }) => Err((
+                    error.as_deref().unwrap_or_default(),
+                    Some(after(self.clock.now(), *retry_after)),
+                )),
+                Err(e) if e.is_permanent() || attempts >= self.settings.max_attempts => {
+                    tracing::warn!(error = %e, "a redaction could not be applied");
+                    Err((error.as_deref().unwrap_or_default(), None))
+                }
+                Err(_) => Err((
+                    error.as_deref().unwrap_or_default(),
+                    Some(after(
+                        self.clock.now(),
+                        backoff(
+                            self.settings.backoff_base,
+                            self.settings.backoff_max,
+                            attempts,
+                        ),
+                    )),
+                )),
+            };
+            redactions::finish(&self.pool, r.id, &self.id, outcome).await?;
+        }
+        Ok((batch.len(), edited))
     }
 
     async fn process(&self, d: &Claimed, outcome: &mut Outcome) -> anyhow::Result<()> {
@@ -281,7 +345,13 @@ impl Worker {
                 outcome.skipped += 1;
                 Ok(())
             }
-            Err(StepError::Chat(error)) => self.failed_send(d, &error, outcome).await,
+            Err(StepError::Chat(error)) => {
+                if error.is_permanent() {
+                    // Hook for issue 12: the organisers hear what stopped the review and how to fix it.
+                    review::record_problem(&self.pool, d, &error, self.clock.now()).await?;
+                }
+                self.failed_send(d, &error, outcome).await
+            }
             Err(StepError::Other(error)) => {
                 tracing::error!(error = ?error, "review step failed");
                 self.retry(d, &format!("{error:#}"), true, outcome).await
@@ -351,9 +421,14 @@ impl Worker {
                 count(d.kind, DeliveryOutcome::Failed);
                 outcome.failed += 1;
                 tracing::warn!(error = %e, circle_wide, "delivery failed for good");
-                if d.kind != DeliveryKind::OrganiserAlert
+                if let (ChatError::UnknownUser, Some(member_id)) = (e, d.member_id) {
+                    // The platform no longer knows them, so they leave the server's circles.
+                    circles::member_gone(&self.pool, member_id, self.clock.now()).await?;
+                } else if (DeliveryKind::SCHEDULED.contains(&d.kind)
+                    || d.kind == DeliveryKind::OfferHindsight)
                     && let Some(member_id) = d.member_id
                 {
+                    // Only a member's own prompts: a failed note to organisers must not beget another.
                     self.alert_organisers(d.circle_id, member_id).await?;
                 }
             }

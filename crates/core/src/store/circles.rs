@@ -21,6 +21,8 @@ pub struct Circle {
     pub paused: bool,
     pub paused_until: Option<DateTime<Utc>>,
     pub review_window_days: i32,
+    /// The bot was removed from the circle's server: nothing is delivered until it is added back.
+    pub bot_removed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +56,7 @@ struct CircleRow {
     paused: bool,
     paused_until: Option<DateTime<Utc>>,
     review_window_days: i32,
+    bot_removed: bool,
 }
 
 impl TryFrom<CircleRow> for Circle {
@@ -70,6 +73,7 @@ impl TryFrom<CircleRow> for Circle {
             paused: r.paused,
             paused_until: r.paused_until,
             review_window_days: r.review_window_days,
+            bot_removed: r.bot_removed,
         })
     }
 }
@@ -242,6 +246,20 @@ pub async fn members_of_user(
     members(rows)
 }
 
+/// The platform's id of each server (a guild id), by our id.
+pub async fn server_external_ids(
+    pool: &PgPool,
+    server_ids: &[i64],
+) -> sqlx::Result<Vec<(i64, String)>> {
+    let rows = sqlx::query!(
+        "SELECT id, external_id FROM servers WHERE id = ANY($1) ORDER BY id",
+        server_ids
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.external_id)).collect())
+}
+
 pub async fn set_member_zone(pool: &PgPool, member_id: i64, zone: Zone) -> sqlx::Result<()> {
     sqlx::query!(
         "UPDATE members SET zone = $2 WHERE id = $1",
@@ -284,7 +302,8 @@ pub async fn create_circle(
                RETURNING id, server_id, name, home_channel_id, zone, paused, paused_until, review_window_days)
            SELECT made.id AS "id!", made.server_id AS "server_id!", s.platform, made.name AS "name!",
                   made.home_channel_id AS "home_channel_id!", made.zone AS "zone!", made.paused AS "paused!",
-                  made.paused_until, made.review_window_days AS "review_window_days!"
+                  made.paused_until, made.review_window_days AS "review_window_days!",
+                  (s.bot_removed_at IS NOT NULL) AS "bot_removed!"
            FROM made JOIN servers s ON s.id = made.server_id"#,
         server_id,
         name,
@@ -301,9 +320,9 @@ pub async fn create_circle(
 pub async fn circles_of_server(pool: &PgPool, server_id: i64) -> sqlx::Result<Vec<Circle>> {
     let rows = sqlx::query_as!(
         CircleRow,
-        "SELECT c.id, c.server_id, s.platform, c.name, c.home_channel_id, c.zone, c.paused, c.paused_until,
-                c.review_window_days
-         FROM circles c JOIN servers s ON s.id = c.server_id WHERE c.server_id = $1 ORDER BY lower(c.name)",
+        r#"SELECT c.id, c.server_id, s.platform, c.name, c.home_channel_id, c.zone, c.paused, c.paused_until,
+                  c.review_window_days, (s.bot_removed_at IS NOT NULL) AS "bot_removed!"
+           FROM circles c JOIN servers s ON s.id = c.server_id WHERE c.server_id = $1 ORDER BY lower(c.name)"#,
         server_id,
     )
     .fetch_all(pool)
@@ -314,9 +333,9 @@ pub async fn circles_of_server(pool: &PgPool, server_id: i64) -> sqlx::Result<Ve
 pub async fn circle_by_id(pool: &PgPool, circle_id: i64) -> sqlx::Result<Option<Circle>> {
     sqlx::query_as!(
         CircleRow,
-        "SELECT c.id, c.server_id, s.platform, c.name, c.home_channel_id, c.zone, c.paused, c.paused_until,
-                c.review_window_days
-         FROM circles c JOIN servers s ON s.id = c.server_id WHERE c.id = $1",
+        r#"SELECT c.id, c.server_id, s.platform, c.name, c.home_channel_id, c.zone, c.paused, c.paused_until,
+                  c.review_window_days, (s.bot_removed_at IS NOT NULL) AS "bot_removed!"
+           FROM circles c JOIN servers s ON s.id = c.server_id WHERE c.id = $1"#,
         circle_id,
     )
     .fetch_optional(pool)
@@ -328,10 +347,10 @@ pub async fn circle_by_id(pool: &PgPool, circle_id: i64) -> sqlx::Result<Option<
 /// The circles a member belongs to, with their role in each.
 pub async fn circles_of_member(pool: &PgPool, member_id: i64) -> sqlx::Result<Vec<(Circle, Role)>> {
     let rows = sqlx::query!(
-        "SELECT c.id, c.server_id, s.platform, c.name, c.home_channel_id, c.zone, c.paused, c.paused_until,
-                c.review_window_days, ms.role
-         FROM circles c JOIN memberships ms ON ms.circle_id = c.id JOIN servers s ON s.id = c.server_id
-         WHERE ms.member_id = $1 ORDER BY ms.joined_at, c.id",
+        r#"SELECT c.id, c.server_id, s.platform, c.name, c.home_channel_id, c.zone, c.paused, c.paused_until,
+                  c.review_window_days, (s.bot_removed_at IS NOT NULL) AS "bot_removed!", ms.role
+           FROM circles c JOIN memberships ms ON ms.circle_id = c.id JOIN servers s ON s.id = c.server_id
+           WHERE ms.member_id = $1 ORDER BY ms.joined_at, c.id"#,
         member_id,
     )
     .fetch_all(pool)
@@ -349,6 +368,7 @@ pub async fn circles_of_member(pool: &PgPool, member_id: i64) -> sqlx::Result<Ve
                 paused: r.paused,
                 paused_until: r.paused_until,
                 review_window_days: r.review_window_days,
+                bot_removed: r.bot_removed,
             })?;
             Ok((circle, role))
         })
@@ -387,6 +407,151 @@ pub async fn leave(pool: &PgPool, circle_id: i64, member_id: i64) -> sqlx::Resul
     Ok(done.rows_affected() == 1)
 }
 
+/// Makes a member of the circle an organiser or a member again; false when they are not in the circle.
+pub async fn set_role(
+    pool: &PgPool,
+    circle_id: i64,
+    member_id: i64,
+    role: Role,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "UPDATE memberships SET role = $3 WHERE circle_id = $1 AND member_id = $2",
+        circle_id,
+        member_id,
+        role.as_str(),
+    )
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Takes a member out of every circle they are in (a member record belongs to one server, so these are that
+/// server's circles). Returns the circles they left. Their records stay theirs; past summaries keep naming them.
+pub async fn leave_all(
+    tx: &mut Transaction<'_, Postgres>,
+    member_id: i64,
+) -> sqlx::Result<Vec<i64>> {
+    sqlx::query_scalar!(
+        "DELETE FROM memberships WHERE member_id = $1 RETURNING circle_id",
+        member_id
+    )
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// Circles among `circle_ids` that still have members but no organiser get one: the longest-standing member
+/// (earliest joined, then the oldest record). Returns (circle, new organiser) for each handover.
+pub async fn hand_over_orphaned(
+    tx: &mut Transaction<'_, Postgres>,
+    circle_ids: &[i64],
+) -> sqlx::Result<Vec<(i64, i64)>> {
+    let rows = sqlx::query!(
+        r#"UPDATE memberships ms SET role = 'organiser'
+           FROM (SELECT DISTINCT ON (m.circle_id) m.circle_id, m.member_id
+                 FROM memberships m
+                 WHERE m.circle_id = ANY($1)
+                   AND NOT EXISTS (SELECT 1 FROM memberships o
+                                   WHERE o.circle_id = m.circle_id AND o.role = 'organiser')
+                 ORDER BY m.circle_id, m.joined_at, m.member_id) heir
+           WHERE ms.circle_id = heir.circle_id AND ms.member_id = heir.member_id
+           RETURNING ms.circle_id, ms.member_id"#,
+        circle_ids,
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.circle_id, r.member_id))
+        .collect())
+}
+
+/// Hands each of these circles left without an organiser to its longest-standing member and queues the DM that
+/// tells them (once per member, circle and month). Returns (circle, new organiser) for each handover.
+pub async fn hand_over_and_tell(
+    tx: &mut Transaction<'_, Postgres>,
+    circle_ids: &[i64],
+    now: DateTime<Utc>,
+) -> sqlx::Result<Vec<(i64, i64)>> {
+    let handed = hand_over_orphaned(tx, circle_ids).await?;
+    for (circle_id, member_id) in &handed {
+        let zone: Option<String> =
+            sqlx::query_scalar!("SELECT zone FROM circles WHERE id = $1", circle_id)
+                .fetch_optional(&mut **tx)
+                .await?;
+        let zone: Zone = match zone {
+            Some(z) => decode("circles.zone", &z)?,
+            None => continue,
+        };
+        let month = crate::domain::period::Period::containing_month(
+            crate::domain::period::local_date(now, zone),
+        );
+        crate::store::deliveries::queue_notice(
+            tx,
+            DeliveryKind::OrganiserHandover,
+            *circle_id,
+            Some(*member_id),
+            month,
+            now,
+        )
+        .await?;
+    }
+    Ok(handed)
+}
+
+/// A member record leaves every circle it is in (its member left the server, or the platform no longer knows
+/// them), handing over organiser roles left empty. Returns how many circles it left.
+pub async fn member_gone(pool: &PgPool, member_id: i64, now: DateTime<Utc>) -> sqlx::Result<usize> {
+    let mut tx = pool.begin().await?;
+    let left = leave_all(&mut tx, member_id).await?;
+    let handed = hand_over_and_tell(&mut tx, &left, now).await?;
+    tx.commit().await?;
+    if !left.is_empty() {
+        tracing::info!(
+            circles = left.len(),
+            handovers = handed.len(),
+            "a member left their server's circles"
+        );
+    }
+    Ok(left.len())
+}
+
+/// The circles every member record of a platform user is in (before a deletion takes them away).
+pub async fn circle_ids_of_user(
+    tx: &mut Transaction<'_, Postgres>,
+    platform: Platform,
+    platform_user_id: &str,
+) -> sqlx::Result<Vec<i64>> {
+    sqlx::query_scalar!(
+        "SELECT DISTINCT ms.circle_id FROM memberships ms JOIN members m ON m.id = ms.member_id
+         JOIN servers s ON s.id = m.server_id
+         WHERE s.platform = $1 AND m.platform_user_id = $2",
+        platform.as_str(),
+        platform_user_id,
+    )
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// Records whether the bot is in a server (Discord GUILD_DELETE removes it, GUILD_CREATE brings it back). Returns
+/// true when this changed something. A server the bot has never seen is recorded on first contact elsewhere.
+pub async fn set_bot_removed(
+    pool: &PgPool,
+    platform: Platform,
+    external_id: &str,
+    removed_at: Option<DateTime<Utc>>,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "UPDATE servers SET bot_removed_at = $3
+         WHERE platform = $1 AND external_id = $2 AND (bot_removed_at IS NULL) <> ($3::timestamptz IS NULL)",
+        platform.as_str(),
+        external_id,
+        removed_at,
+    )
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
 pub async fn members_of_circle(pool: &PgPool, circle_id: i64) -> sqlx::Result<Vec<CircleMember>> {
     let rows = sqlx::query!(
         r#"SELECT m.id AS member_id, m.platform_user_id, m.display_name, ms.role, mz.zone AS "zone!"
@@ -405,6 +570,37 @@ pub async fn members_of_circle(pool: &PgPool, circle_id: i64) -> sqlx::Result<Ve
                 display_name: r.display_name,
                 role: decode("memberships.role", &r.role)?,
                 zone: decode("member_zones.zone", &r.zone)?,
+            })
+        })
+        .collect()
+}
+
+/// Members by id as a circle lists them (role: member), whether or not they are still in a circle; `fallback` is
+/// the zone of one who is in none.
+pub async fn members_by_ids(
+    pool: &PgPool,
+    member_ids: &[i64],
+    fallback: Zone,
+) -> sqlx::Result<Vec<CircleMember>> {
+    let rows = sqlx::query!(
+        "SELECT m.id AS member_id, m.platform_user_id, m.display_name, mz.zone
+         FROM members m JOIN member_zones mz ON mz.member_id = m.id
+         WHERE m.id = ANY($1) ORDER BY m.id",
+        member_ids,
+    )
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(CircleMember {
+                member_id: r.member_id,
+                platform_user_id: r.platform_user_id,
+                display_name: r.display_name,
+                role: Role::Member,
+                zone: match r.zone {
+                    Some(z) => decode("member_zones.zone", &z)?,
+                    None => fallback,
+                },
             })
         })
         .collect()
@@ -490,7 +686,7 @@ pub async fn recurrences(
 /// Removes every member record of a platform user, on every server; the foreign keys cascade to everything they
 /// wrote or were sent (specs, commitments, wins, check-ins, feedback, deliveries). Returns the records removed.
 pub async fn delete_user(
-    pool: &PgPool,
+    tx: &mut Transaction<'_, Postgres>,
     platform: Platform,
     platform_user_id: &str,
 ) -> sqlx::Result<u64> {
@@ -500,7 +696,7 @@ pub async fn delete_user(
         platform.as_str(),
         platform_user_id,
     )
-    .execute(pool)
+    .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected())
 }

@@ -242,6 +242,74 @@ pub async fn queue_organiser_alert(
     Ok(done.rows_affected() == 1)
 }
 
+/// Queues a message to one member about a circle (a handover notice), once per member, circle and period: the
+/// natural key keeps it single however many times the cause repeats.
+pub async fn queue_notice(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    kind: DeliveryKind,
+    circle_id: i64,
+    member_id: Option<i64>,
+    period: Period,
+    now: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "INSERT INTO deliveries (kind, circle_id, member_id, period, due_at, next_attempt_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $5, $5)
+         ON CONFLICT ON CONSTRAINT deliveries_natural_key DO NOTHING",
+        kind.as_str(),
+        circle_id,
+        member_id,
+        period.key(),
+        now,
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A circle-wide delivery's state (a review's opening or close): its status and last error.
+pub async fn circle_step(
+    pool: &PgPool,
+    kind: DeliveryKind,
+    circle_id: i64,
+    period: Period,
+) -> sqlx::Result<Option<(DeliveryStatus, Option<String>)>> {
+    let row = sqlx::query!(
+        "SELECT status, last_error FROM deliveries
+         WHERE kind = $1 AND circle_id = $2 AND member_id IS NULL AND period = $3",
+        kind.as_str(),
+        circle_id,
+        period.key(),
+    )
+    .fetch_optional(pool)
+    .await?;
+    row.map(|r| Ok((decode("deliveries.status", &r.status)?, r.last_error)))
+        .transpose()
+}
+
+/// Gives a failed circle-wide delivery another go now (the organiser fixed the cause). The row stays the one of
+/// its natural key, so a retry can never become a second delivery. False when there was nothing failed to retry.
+pub async fn retry_failed_step(
+    pool: &PgPool,
+    kind: DeliveryKind,
+    circle_id: i64,
+    period: Period,
+    now: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "UPDATE deliveries
+         SET status = 'pending', attempts = 0, next_attempt_at = $4, claimed_by = NULL, claimed_until = NULL
+         WHERE kind = $1 AND circle_id = $2 AND member_id IS NULL AND period = $3 AND status = 'failed'",
+        kind.as_str(),
+        circle_id,
+        period.key(),
+        now,
+    )
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// The last error of the delivery that made an organiser alert, for its text.
 pub async fn last_failure_for(
     pool: &PgPool,
@@ -272,13 +340,15 @@ pub struct DeliveryRow {
     pub attempts: i32,
     pub last_error: Option<String>,
     pub sent_at: Option<DateTime<Utc>>,
+    pub channel_id: Option<String>,
     pub message_id: Option<String>,
 }
 
 /// All deliveries of a circle, oldest first (simulate, tests, operators' questions).
 pub async fn for_circle(pool: &PgPool, circle_id: i64) -> sqlx::Result<Vec<DeliveryRow>> {
     let rows = sqlx::query!(
-        "SELECT id, kind, member_id, period, due_at, status, skip_reason, attempts, last_error, sent_at, message_id
+        "SELECT id, kind, member_id, period, due_at, status, skip_reason, attempts, last_error, sent_at, channel_id,
+                message_id
          FROM deliveries WHERE circle_id = $1 ORDER BY due_at, id",
         circle_id,
     )
@@ -297,10 +367,34 @@ pub async fn for_circle(pool: &PgPool, circle_id: i64) -> sqlx::Result<Vec<Deliv
                 attempts: r.attempts,
                 last_error: r.last_error,
                 sent_at: r.sent_at,
+                channel_id: r.channel_id,
                 message_id: r.message_id,
             })
         })
         .collect()
+}
+
+/// A prompt or notice sent (or meant) for a member, as their export lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberDelivery {
+    pub member_id: i64,
+    pub kind: String,
+    pub period: String,
+    pub status: String,
+    pub due_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// Every delivery for these members (the export).
+pub async fn of_members(pool: &PgPool, member_ids: &[i64]) -> sqlx::Result<Vec<MemberDelivery>> {
+    sqlx::query_as!(
+        MemberDelivery,
+        r#"SELECT member_id AS "member_id!", kind, period, status, due_at, sent_at FROM deliveries
+           WHERE member_id = ANY($1) ORDER BY due_at, id"#,
+        member_ids
+    )
+    .fetch_all(pool)
+    .await
 }
 
 /// Pending deliveries overdue by the oldest amount: the worker's claim lag, for /metrics.

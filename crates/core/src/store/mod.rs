@@ -10,6 +10,8 @@ pub mod opportunities;
 pub mod pacing;
 pub mod planner;
 pub mod portfolio;
+pub mod redactions;
+pub mod replies;
 pub mod reviews;
 pub mod scorecard;
 pub mod scratch;

@@ -161,9 +161,22 @@ pub async fn schedule_zones(
         .collect())
 }
 
+/// The kinds keyed per member rather than per circle, as text for SQL.
+fn personal_kinds() -> Vec<String> {
+    DeliveryKind::ALL
+        .into_iter()
+        .filter(|k| k.is_personal())
+        .map(|k| k.as_str().to_owned())
+        .collect()
+}
+
 /// Turns occurrences into deliveries for every eligible member in one statement. Existing natural keys are
 /// left alone, so a second planner, a re-run or a clock change cannot make a second delivery.
-/// Returns the number of new rows.
+///
+/// Personal prompts (`DeliveryKind::is_personal`) are one per member and period however many circles the member
+/// is in: the earliest occurrence among their circles' schedules wins, a running circle before a paused one, and
+/// the row is keyed by (kind, member, period) alone. A paused circle skips a personal prompt only when none of the
+/// member's circles is running. Returns the number of new rows.
 pub async fn insert_deliveries(
     pool: &PgPool,
     occ: &Occurrences,
@@ -173,47 +186,73 @@ pub async fn insert_deliveries(
         return Ok(0);
     }
     let done = sqlx::query!(
-        r#"INSERT INTO deliveries (kind, circle_id, member_id, period, due_at, status, skip_reason, next_attempt_at, created_at)
-           SELECT o.kind, e.circle_id, e.member_id, o.period, o.due_at,
-                  CASE WHEN o.stale THEN 'skipped'
-                       WHEN e.paused AND (e.paused_until IS NULL OR e.paused_until > o.due_at) THEN 'skipped'
-                       WHEN e.vacation_until > o.due_at THEN 'skipped'
-                       ELSE 'pending' END,
-                  CASE WHEN o.stale THEN 'missed while the bot was down, older than the grace window'
-                       WHEN e.paused AND (e.paused_until IS NULL OR e.paused_until > o.due_at) THEN 'circle paused'
-                       WHEN e.vacation_until > o.due_at THEN 'member on vacation' END,
-                  o.due_at, $9
-           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                       $7::timestamptz[], $8::bool[])
-                AS o(kind, cron_kind, default_cron, cron, zone, period, due_at, stale)
-           -- Members meet occurrences through one hash join on their effective zone; joining circles to the
-           -- occurrences first would multiply every membership by every zone in use.
-           JOIN (SELECT ms.circle_id, ms.member_id, ms.joined_at, mz.zone,
-                        c.paused, c.paused_until, m.vacation_until
-                 FROM memberships ms
-                 JOIN members m ON m.id = ms.member_id
-                 JOIN member_zones mz ON mz.member_id = ms.member_id
-                 JOIN circles c ON c.id = ms.circle_id) AS e
-                ON e.zone = o.zone AND e.joined_at <= o.due_at
-           LEFT JOIN circle_recurrences r ON r.circle_id = e.circle_id AND r.kind = o.cron_kind
-           WHERE COALESCE(r.cron, o.default_cron) = o.cron
-             AND CASE o.kind
-                   WHEN 'monthly_nudge' THEN EXISTS (
-                       SELECT 1 FROM commitments cm
-                       WHERE cm.member_id = e.member_id AND cm.cadence = 'monthly' AND cm.created_at <= o.due_at
-                         AND (cm.dropped_at IS NULL OR cm.dropped_at > o.due_at))
-                   WHEN 'nudge_reminder' THEN EXISTS (
-                       SELECT 1 FROM commitments cm
-                       WHERE cm.member_id = e.member_id AND cm.cadence = 'monthly' AND cm.created_at <= o.due_at
-                         AND (cm.dropped_at IS NULL OR cm.dropped_at > o.due_at)
-                         AND NOT EXISTS (SELECT 1 FROM commitment_periods cp
-                                         WHERE cp.commitment_id = cm.id AND cp.period = o.period))
-                   WHEN 'checkin_reminder' THEN NOT EXISTS (
-                       SELECT 1 FROM checkins ck
-                       WHERE ck.member_id = e.member_id AND ck.circle_id = e.circle_id AND ck.period = o.period)
-                   ELSE true
-                 END
-           ON CONFLICT ON CONSTRAINT deliveries_natural_key DO NOTHING"#,
+        r#"INSERT INTO deliveries (kind, circle_id, member_id, period, due_at, status, skip_reason, next_attempt_at,
+                                  created_at, per_member)
+           SELECT DISTINCT ON (c.kind, c.member_id, c.period, c.key_circle)
+                  c.kind, c.circle_id, c.member_id, c.period, c.due_at, c.status, c.skip_reason, c.due_at, $9,
+                  c.personal
+           FROM (
+               SELECT o.kind, e.circle_id, e.member_id, o.period, o.due_at, e.joined_at,
+                      o.kind = ANY($10) AS personal,
+                      CASE WHEN o.kind = ANY($10) THEN NULL ELSE e.circle_id END AS key_circle,
+                      CASE WHEN o.stale THEN 'skipped'
+                           WHEN e.bot_removed THEN 'skipped'
+                           WHEN e.paused AND (e.paused_until IS NULL OR e.paused_until > o.due_at) THEN 'skipped'
+                           WHEN e.vacation_until > o.due_at THEN 'skipped'
+                           ELSE 'pending' END AS status,
+                      CASE WHEN o.stale THEN 'missed while the bot was down, older than the grace window'
+                           WHEN e.bot_removed THEN 'the bot was removed from the server'
+                           WHEN e.paused AND (e.paused_until IS NULL OR e.paused_until > o.due_at) THEN 'circle paused'
+                           WHEN e.vacation_until > o.due_at THEN 'member on vacation' END AS skip_reason
+               FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                           $7::timestamptz[], $8::bool[])
+                    AS o(kind, cron_kind, default_cron, cron, zone, period, due_at, stale)
+               -- Members meet occurrences through one hash join on their effective zone; joining circles to the
+               -- occurrences first would multiply every membership by every zone in use.
+               -- Per membership, also whether any of the member's circles runs (not paused, the bot in its
+               -- server) or when the first paused one resumes: a window over the member, computed once.
+               JOIN (SELECT ms.circle_id, ms.member_id, ms.joined_at, mz.zone,
+                            c.paused, c.paused_until, m.vacation_until, s.bot_removed_at IS NOT NULL AS bot_removed,
+                            bool_or(NOT c.paused AND s.bot_removed_at IS NULL) OVER mine AS any_running,
+                            min(c.paused_until) FILTER (WHERE c.paused AND s.bot_removed_at IS NULL) OVER mine
+                                AS first_resume
+                     FROM memberships ms
+                     JOIN members m ON m.id = ms.member_id
+                     JOIN member_zones mz ON mz.member_id = ms.member_id
+                     JOIN circles c ON c.id = ms.circle_id
+                     JOIN servers s ON s.id = c.server_id
+                     WINDOW mine AS (PARTITION BY ms.member_id)) AS e
+                    ON e.zone = o.zone AND e.joined_at <= o.due_at
+               LEFT JOIN circle_recurrences r ON r.circle_id = e.circle_id AND r.kind = o.cron_kind
+               WHERE COALESCE(r.cron, o.default_cron) = o.cron
+                 AND CASE o.kind
+                       WHEN 'monthly_nudge' THEN EXISTS (
+                           SELECT 1 FROM commitments cm
+                           WHERE cm.member_id = e.member_id AND cm.cadence = 'monthly' AND cm.created_at <= o.due_at
+                             AND (cm.dropped_at IS NULL OR cm.dropped_at > o.due_at))
+                       WHEN 'nudge_reminder' THEN EXISTS (
+                           SELECT 1 FROM commitments cm
+                           WHERE cm.member_id = e.member_id AND cm.cadence = 'monthly' AND cm.created_at <= o.due_at
+                             AND (cm.dropped_at IS NULL OR cm.dropped_at > o.due_at)
+                             AND NOT EXISTS (SELECT 1 FROM commitment_periods cp
+                                             WHERE cp.commitment_id = cm.id AND cp.period = o.period))
+                       WHEN 'checkin_reminder' THEN NOT EXISTS (
+                           SELECT 1 FROM checkins ck
+                           WHERE ck.member_id = e.member_id AND ck.circle_id = e.circle_id AND ck.period = o.period)
+                       ELSE true
+                     END
+                 -- A personal prompt planned when they were per circle (before per_member) still counts.
+                 AND NOT (o.kind = ANY($10) AND EXISTS (
+                       SELECT 1 FROM deliveries d
+                       WHERE d.member_id = e.member_id AND d.kind = o.kind AND d.period = o.period))
+                 -- A stopped circle does not skip a personal prompt that another of the member's circles sends.
+                 AND NOT (o.kind = ANY($10)
+                          AND (e.bot_removed OR (e.paused AND (e.paused_until IS NULL OR e.paused_until > o.due_at)))
+                          AND (e.any_running OR COALESCE(e.first_resume <= o.due_at, false)))
+           ) c
+           ORDER BY c.kind, c.member_id, c.period, c.key_circle, (c.status = 'pending') DESC, c.due_at, c.joined_at,
+                    c.circle_id
+           ON CONFLICT DO NOTHING"#,
         &occ.kind,
         &occ.cron_kind,
         &occ.default_cron,
@@ -223,6 +262,7 @@ pub async fn insert_deliveries(
         &occ.due_at,
         &occ.stale,
         now,
+        &personal_kinds(),
     )
     .execute(pool)
     .await?;
@@ -265,15 +305,18 @@ pub async fn insert_circle_deliveries(
         r#"INSERT INTO deliveries (kind, circle_id, member_id, period, due_at, status, skip_reason, next_attempt_at, created_at)
            SELECT o.kind, c.id, NULL, o.period, o.due_at,
                   CASE WHEN o.stale THEN 'skipped'
+                       WHEN s.bot_removed_at IS NOT NULL THEN 'skipped'
                        WHEN c.paused AND (c.paused_until IS NULL OR c.paused_until > o.due_at) THEN 'skipped'
                        ELSE 'pending' END,
                   CASE WHEN o.stale THEN 'missed while the bot was down, older than the grace window'
+                       WHEN s.bot_removed_at IS NOT NULL THEN 'the bot was removed from the server'
                        WHEN c.paused AND (c.paused_until IS NULL OR c.paused_until > o.due_at) THEN 'circle paused' END,
                   o.due_at, $9
            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
                        $7::timestamptz[], $8::bool[])
                 AS o(kind, cron_kind, default_cron, cron, zone, period, due_at, stale)
            JOIN circles c ON c.zone = o.zone AND c.created_at <= o.due_at
+           JOIN servers s ON s.id = c.server_id
            LEFT JOIN circle_recurrences r ON r.circle_id = c.id AND r.kind = o.cron_kind
            WHERE COALESCE(r.cron, o.default_cron) = o.cron
              AND EXISTS (SELECT 1 FROM memberships ms WHERE ms.circle_id = c.id)

@@ -22,6 +22,8 @@ pub struct ReviewThread {
     pub summary_message_id: Option<String>,
     /// When the thread itself was closed on the platform.
     pub thread_closed_at: Option<DateTime<Utc>>,
+    /// What last went wrong opening or closing it on the platform (a `ReviewProblem` word), until it works.
+    pub problem: Option<String>,
 }
 
 struct RawThread {
@@ -36,6 +38,7 @@ struct RawThread {
     header_message_id: Option<String>,
     summary_message_id: Option<String>,
     thread_closed_at: Option<DateTime<Utc>>,
+    problem: Option<String>,
 }
 
 impl TryFrom<RawThread> for ReviewThread {
@@ -56,6 +59,7 @@ impl TryFrom<RawThread> for ReviewThread {
             header_message_id: r.header_message_id,
             summary_message_id: r.summary_message_id,
             thread_closed_at: r.thread_closed_at,
+            problem: r.problem,
         })
     }
 }
@@ -73,7 +77,7 @@ pub async fn open_row(
         r#"INSERT INTO review_threads (circle_id, period, opened_at, closes_at) VALUES ($1, $2, $3, $4)
            ON CONFLICT (circle_id, period) DO UPDATE SET circle_id = EXCLUDED.circle_id
            RETURNING id, circle_id, period, thread_channel_id, thread_root_id, opened_at, closes_at, closed_at,
-                     header_message_id, summary_message_id, thread_closed_at, (xmax = 0) AS "created!""#,
+                     header_message_id, summary_message_id, thread_closed_at, problem, (xmax = 0) AS "created!""#,
         circle_id,
         period.key(),
         opened_at,
@@ -93,6 +97,7 @@ pub async fn open_row(
         header_message_id: row.header_message_id,
         summary_message_id: row.summary_message_id,
         thread_closed_at: row.thread_closed_at,
+        problem: row.problem,
     })?;
     Ok((thread, row.created))
 }
@@ -117,7 +122,7 @@ pub async fn find(
     sqlx::query_as!(
         RawThread,
         "SELECT id, circle_id, period, thread_channel_id, thread_root_id, opened_at, closes_at, closed_at,
-                header_message_id, summary_message_id, thread_closed_at
+                header_message_id, summary_message_id, thread_closed_at, problem
          FROM review_threads WHERE circle_id = $1 AND period = $2",
         circle_id,
         period.key(),
@@ -137,7 +142,7 @@ pub async fn by_thread(
     sqlx::query_as!(
         RawThread,
         "SELECT t.id, t.circle_id, t.period, t.thread_channel_id, t.thread_root_id, t.opened_at, t.closes_at,
-                t.closed_at, t.header_message_id, t.summary_message_id, t.thread_closed_at
+                t.closed_at, t.header_message_id, t.summary_message_id, t.thread_closed_at, t.problem
          FROM review_threads t JOIN circles c ON c.id = t.circle_id JOIN servers s ON s.id = c.server_id
          WHERE s.platform = $1 AND t.thread_channel_id = $2 AND t.thread_root_id IS NOT DISTINCT FROM $3",
         platform.as_str(),
@@ -160,6 +165,137 @@ pub async fn set_header(pool: &PgPool, id: i64, message_id: &str) -> sqlx::Resul
     .execute(pool)
     .await?;
     Ok(())
+}
+
+/// Records what went wrong with the review on the platform (None: the step worked).
+pub async fn set_problem(
+    pool: &PgPool,
+    id: i64,
+    problem: Option<&str>,
+    at: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE review_threads SET problem = $2, problem_at = CASE WHEN $2::text IS NULL THEN NULL ELSE $3::timestamptz END
+         WHERE id = $1",
+        id,
+        problem,
+        at,
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// A review that never got its thread starts its window when it does open.
+pub async fn reschedule(
+    pool: &PgPool,
+    id: i64,
+    opened_at: DateTime<Utc>,
+    closes_at: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE review_threads SET opened_at = $2, closes_at = $3 WHERE id = $1 AND thread_channel_id IS NULL",
+        id,
+        opened_at,
+        closes_at,
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Every post of the bot's in any review about one of these members: (review, member, message id, thread
+/// channel).
+pub async fn posts_about(
+    pool: &PgPool,
+    member_ids: &[i64],
+) -> sqlx::Result<Vec<(i64, i64, String, String)>> {
+    let rows = sqlx::query!(
+        r#"SELECT p.review_thread_id, p.member_id, p.message_id, t.thread_channel_id AS "channel!"
+           FROM review_posts p JOIN review_threads t ON t.id = p.review_thread_id
+           WHERE p.member_id = ANY($1) AND t.thread_channel_id IS NOT NULL
+           ORDER BY p.review_thread_id"#,
+        member_ids,
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.review_thread_id, r.member_id, r.message_id, r.channel))
+        .collect())
+}
+
+/// The bot's posts about these members (the export): (member, circle, quarter, channel, message).
+pub async fn posts_listed(
+    pool: &PgPool,
+    member_ids: &[i64],
+) -> sqlx::Result<Vec<(i64, String, Period, Option<String>, String)>> {
+    let rows = sqlx::query!(
+        "SELECT p.member_id, c.name AS circle, t.period, t.thread_channel_id, p.message_id
+         FROM review_posts p JOIN review_threads t ON t.id = p.review_thread_id JOIN circles c ON c.id = t.circle_id
+         WHERE p.member_id = ANY($1) ORDER BY t.period, p.review_thread_id",
+        member_ids,
+    )
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok((
+                r.member_id,
+                r.circle,
+                decode("review_threads.period", &r.period)?,
+                r.thread_channel_id,
+                r.message_id,
+            ))
+        })
+        .collect()
+}
+
+/// The reader pairs these members were part of (the export): (circle, quarter, reader, read).
+pub async fn assignments_listed(
+    pool: &PgPool,
+    member_ids: &[i64],
+) -> sqlx::Result<Vec<(String, Period, String, String)>> {
+    let rows = sqlx::query!(
+        "SELECT c.name AS circle, t.period, r.display_name AS reader, e.display_name AS read
+         FROM review_assignments a JOIN review_threads t ON t.id = a.review_thread_id
+         JOIN circles c ON c.id = t.circle_id
+         JOIN members r ON r.id = a.reviewer_id JOIN members e ON e.id = a.reviewee_id
+         WHERE a.reviewer_id = ANY($1) OR a.reviewee_id = ANY($1) ORDER BY t.period, a.review_thread_id",
+        member_ids,
+    )
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok((
+                r.circle,
+                decode("review_threads.period", &r.period)?,
+                r.reader,
+                r.read,
+            ))
+        })
+        .collect()
+}
+
+/// The reviews these members took part in (a post, a reading, feedback), for the redaction of their summaries.
+pub async fn threads_of(pool: &PgPool, member_ids: &[i64]) -> sqlx::Result<Vec<ReviewThread>> {
+    sqlx::query_as!(
+        RawThread,
+        "SELECT t.id, t.circle_id, t.period, t.thread_channel_id, t.thread_root_id, t.opened_at, t.closes_at,
+                t.closed_at, t.header_message_id, t.summary_message_id, t.thread_closed_at, t.problem
+         FROM review_threads t
+         WHERE t.id IN (SELECT review_thread_id FROM review_posts WHERE member_id = ANY($1)
+                        UNION SELECT review_thread_id FROM review_assignments
+                              WHERE reviewer_id = ANY($1) OR reviewee_id = ANY($1))
+         ORDER BY t.id",
+        member_ids,
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(ReviewThread::try_from)
+    .collect()
 }
 
 /// The summary is posted: the review is closed (later replies are not feedback), whatever becomes of closing the

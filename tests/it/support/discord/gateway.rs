@@ -18,7 +18,7 @@ use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
-use super::model::{self, GuildView};
+use super::model;
 use super::{LoopbackDiscord, TOKEN};
 
 const DEFAULT_HEARTBEAT: Duration = Duration::from_millis(41_250);
@@ -158,8 +158,27 @@ impl Hub {
 /// Applies what Discord does with intents: no guild/DM message events without their intent,
 /// and guild message content blanked without MESSAGE_CONTENT unless the bot is mentioned.
 fn shape_for_intents(t: &str, d: &Value, intents: u64, mentions_bot: bool) -> Option<Value> {
-    if !matches!(t, "MESSAGE_CREATE" | "MESSAGE_UPDATE") {
-        return Some(d.clone());
+    match t {
+        // Privileged: no member events without GUILD_MEMBERS.
+        "GUILD_MEMBER_ADD" | "GUILD_MEMBER_UPDATE" | "GUILD_MEMBER_REMOVE" => {
+            return (intents & GUILD_MEMBERS != 0).then(|| d.clone());
+        }
+        "GUILD_CREATE" | "GUILD_DELETE" | "CHANNEL_CREATE" | "CHANNEL_UPDATE"
+        | "CHANNEL_DELETE" => {
+            if intents & GUILDS == 0 {
+                return None;
+            }
+            let mut shaped = d.clone();
+            if t == "GUILD_CREATE"
+                && intents & GUILD_MEMBERS == 0
+                && let Some(Value::Array(members)) = shaped.get_mut("members")
+            {
+                members.retain(|m| m["user"]["bot"] == json!(true));
+            }
+            return Some(shaped);
+        }
+        "MESSAGE_CREATE" | "MESSAGE_UPDATE" => {}
+        _ => return Some(d.clone()),
     }
     let in_guild = d.get("guild_id").is_some_and(|g| !g.is_null());
     let needed = if in_guild {
@@ -392,16 +411,22 @@ fn identify(discord: &LoopbackDiscord, conn_id: u64, d: &Value) -> Reply {
     if intents & PRIVILEGED & !discord.state().privileged_intents != 0 {
         return Reply::Close(4014, "Disallowed intent(s).".into());
     }
-    let (ready, guild) = {
+    let (ready, guilds) = {
         let state = discord.state();
         let seeds = &state.seeds;
         let Some(bot) = state.users.get(&seeds.bot_user_id) else {
             return Reply::Close(4000, "Unknown error.".into());
         };
+        let present: Vec<String> = state
+            .guilds
+            .values()
+            .filter(|g| g.bot_in)
+            .map(|g| g.id.clone())
+            .collect();
         let ready = json!({
             "v": 10,
             "user": model::current_user_json(bot),
-            "guilds": [{"id": seeds.guild_id, "unavailable": true}],
+            "guilds": present.iter().map(|id| json!({"id": id, "unavailable": true})).collect::<Vec<_>>(),
             "resume_gateway_url": state.gateway_url,
             "shard": d.get("shard").cloned().unwrap_or_else(|| json!([0, 1])),
             "application": {"id": seeds.application_id, "flags": 557_056},
@@ -415,32 +440,18 @@ fn identify(discord: &LoopbackDiscord, conn_id: u64, d: &Value) -> Reply {
             "session_type": "normal",
             "_trace": ["loopback-gateway"],
         });
-        let channels: Vec<&model::ChannelRec> = state
-            .channels
-            .values()
-            .filter(|c| c.guild_id.as_deref() == Some(seeds.guild_id.as_str()))
-            .collect();
         // Without GUILD_MEMBERS Discord sends only the bot's own member.
-        let members = state
-            .users
-            .values()
-            .filter(|u| intents & GUILD_MEMBERS != 0 || u.id == seeds.bot_user_id)
-            .map(|u| (u, super::roles_of(&state, &u.id)))
-            .collect();
-        let view = GuildView {
-            id: &seeds.guild_id,
-            name: "Career Circle (loopback)",
-            owner_id: &seeds.organiser_id,
-            everyone_role_id: &seeds.everyone_role_id,
-            bot_role_id: &seeds.bot_role_id,
-            channels,
-            members,
+        let guilds: Vec<Value> = if intents & GUILDS != 0 {
+            present
+                .iter()
+                .filter_map(|id| {
+                    super::guild_create_payload(&state, id, intents & GUILD_MEMBERS != 0)
+                })
+                .collect()
+        } else {
+            Vec::new()
         };
-        let joined_at = bot.joined_at.clone();
-        (
-            ready,
-            (intents & GUILDS != 0).then(|| model::guild_create_json(&view, &joined_at)),
-        )
+        (ready, guilds)
     };
 
     let mut state = hub.lock();
@@ -474,7 +485,7 @@ fn identify(discord: &LoopbackDiscord, conn_id: u64, d: &Value) -> Reply {
         map.insert("session_id".into(), json!(session_id));
     }
     send_dispatch(&mut state, &session_id, "READY", ready);
-    if let Some(guild) = guild {
+    for guild in guilds {
         send_dispatch(&mut state, &session_id, "GUILD_CREATE", guild);
     }
     hub.publish(&state);

@@ -33,7 +33,7 @@ use tokio::net::TcpListener;
 
 pub use faults::Fault;
 use faults::FaultRule;
-use model::{ChannelKind, ChannelRec, UserRec};
+use model::{ChannelKind, ChannelRec, GuildRec, UserRec};
 
 /// The bot token the loopback accepts (REST `Authorization: Bot …` and the gateway IDENTIFY).
 pub const TOKEN: &str = "loopback-token.career-circle.test";
@@ -103,6 +103,7 @@ struct State {
     seeds: Seeds,
     gateway_url: String,
     users: BTreeMap<String, UserRec>,
+    guilds: BTreeMap<String, GuildRec>,
     channels: BTreeMap<String, ChannelRec>,
     messages: HashMap<String, Vec<Value>>,
     dm_channels: HashMap<String, String>,
@@ -230,9 +231,179 @@ impl LoopbackDiscord {
             bot: false,
             dms_closed: false,
             joined_at: model::now_iso(),
+            manager: false,
+            deleted: false,
         };
-        self.state().users.insert(id.clone(), user);
+        let mut state = self.state();
+        let guild = state.seeds.guild_id.clone();
+        state.users.insert(id.clone(), user);
+        if let Some(g) = state.guilds.get_mut(&guild) {
+            g.members.insert(id.clone());
+        }
         id
+    }
+
+    /// A second (third, ...) guild with the bot in it and one text channel `#career-circle`: (guild, channel).
+    /// Nobody else is in it until `join_guild`. Clients connecting from now on get its GUILD_CREATE.
+    pub fn add_guild(&self, name: &str) -> (String, String) {
+        let guild_id = model::snowflake();
+        let channel_id = model::snowflake();
+        let mut state = self.state();
+        let bot = state.seeds.bot_user_id.clone();
+        state.guilds.insert(
+            guild_id.clone(),
+            GuildRec {
+                id: guild_id.clone(),
+                name: name.to_string(),
+                owner_id: bot.clone(),
+                everyone_role_id: guild_id.clone(),
+                bot_role_id: model::snowflake(),
+                members: [bot].into_iter().collect(),
+                bot_in: true,
+            },
+        );
+        state.channels.insert(
+            channel_id.clone(),
+            ChannelRec {
+                id: channel_id.clone(),
+                kind: ChannelKind::GuildText,
+                name: CHANNEL_NAME.to_string(),
+                guild_id: Some(guild_id.clone()),
+                parent_id: None,
+                position: 0,
+                recipient_id: None,
+                owner_id: None,
+                archived: false,
+                locked: false,
+                auto_archive_duration: 1440,
+                archive_timestamp: None,
+                created: model::now_iso(),
+                last_message_id: None,
+                message_count: 0,
+            },
+        );
+        (guild_id, channel_id)
+    }
+
+    /// A text channel added to a guild (as a member with Manage Channels would).
+    pub fn add_channel(&self, guild_id: &str, name: &str) -> String {
+        let id = model::snowflake();
+        self.state().channels.insert(
+            id.clone(),
+            ChannelRec {
+                id: id.clone(),
+                kind: ChannelKind::GuildText,
+                name: name.to_string(),
+                guild_id: Some(guild_id.to_string()),
+                parent_id: None,
+                position: 2,
+                recipient_id: None,
+                owner_id: None,
+                archived: false,
+                locked: false,
+                auto_archive_duration: 1440,
+                archive_timestamp: None,
+                created: model::now_iso(),
+                last_message_id: None,
+                message_count: 0,
+            },
+        );
+        id
+    }
+
+    /// A user joins a guild (no event: the bot does not act on joins).
+    pub fn join_guild(&self, guild_id: &str, user_id: &str) {
+        if let Some(g) = self.state().guilds.get_mut(guild_id) {
+            g.members.insert(user_id.to_string());
+        }
+    }
+
+    /// A member leaves the guild or is kicked: GUILD_MEMBER_REMOVE, which Discord sends only with the
+    /// privileged GUILD_MEMBERS intent. Returns how many sessions got it.
+    pub fn remove_member(&self, guild_id: &str, user_id: &str) -> usize {
+        let user = {
+            let mut state = self.state();
+            if let Some(g) = state.guilds.get_mut(guild_id) {
+                g.members.remove(user_id);
+            }
+            lookup_user(&state, user_id)
+        };
+        self.push_event(
+            "GUILD_MEMBER_REMOVE",
+            json!({"guild_id": guild_id, "user": model::user_json(&user)}),
+        )
+    }
+
+    /// The bot is removed from a guild (kicked, banned): GUILD_DELETE without `unavailable`, and from now on its
+    /// REST calls there fail with 50001 Missing Access.
+    pub fn remove_bot(&self, guild_id: &str) -> usize {
+        {
+            let mut state = self.state();
+            let bot = state.seeds.bot_user_id.clone();
+            if let Some(g) = state.guilds.get_mut(guild_id) {
+                g.bot_in = false;
+                g.members.remove(&bot);
+            }
+        }
+        self.push_event("GUILD_DELETE", json!({"id": guild_id}))
+    }
+
+    /// The bot is added back to a guild: GUILD_CREATE with the guild's channels and members.
+    pub fn add_bot(&self, guild_id: &str) -> usize {
+        let payload = {
+            let mut state = self.state();
+            let bot = state.seeds.bot_user_id.clone();
+            if let Some(g) = state.guilds.get_mut(guild_id) {
+                g.bot_in = true;
+                g.members.insert(bot);
+            }
+            guild_create_payload(&state, guild_id, true)
+        };
+        match payload {
+            Some(d) => self.push_event("GUILD_CREATE", d),
+            None => 0,
+        }
+    }
+
+    /// A channel deleted by a member (and its threads with it): CHANNEL_DELETE, and from now on 10003 Unknown
+    /// Channel for anything sent there.
+    pub fn delete_channel(&self, channel_id: &str) -> usize {
+        let channel = {
+            let mut state = self.state();
+            let Some(channel) = state.channels.remove(channel_id) else {
+                return 0;
+            };
+            let threads: Vec<String> = state
+                .channels
+                .values()
+                .filter(|c| c.parent_id.as_deref() == Some(channel_id))
+                .map(|c| c.id.clone())
+                .collect();
+            for t in threads {
+                state.channels.remove(&t);
+            }
+            model::channel_json(&channel, &|_| None)
+        };
+        self.push_event("CHANNEL_DELETE", channel)
+    }
+
+    /// The user's account is gone: Discord answers 10013 Unknown User when the bot tries to reach them.
+    pub fn delete_account(&self, user_id: &str) {
+        if let Some(user) = self.state().users.get_mut(user_id) {
+            user.deleted = true;
+        }
+    }
+
+    /// Gives the user the Manage Server permission in every guild (interactions carry it).
+    pub fn grant_manage_server(&self, user_id: &str) {
+        if let Some(user) = self.state().users.get_mut(user_id) {
+            user.manager = true;
+        }
+    }
+
+    /// A message as the loopback holds it now (after any edits).
+    pub fn message(&self, channel_id: &str, message_id: &str) -> Option<Value> {
+        find_message(&self.state(), channel_id, message_id).cloned()
     }
 
     /// From now on, DMs to this user fail with 50007 like for someone who blocked the bot.
@@ -651,6 +822,8 @@ fn seed(gateway_url: String) -> State {
         bot,
         dms_closed: false,
         joined_at: now.clone(),
+        manager: false,
+        deleted: false,
     };
     let bot = user("career-circle", true);
     let organiser = user("organiser", false);
@@ -689,9 +862,22 @@ fn seed(gateway_url: String) -> State {
         organiser_id: organiser.id.clone(),
         member_ids: vec![alice.id.clone(), bob.id.clone()],
     };
+    let guild = GuildRec {
+        id: guild_id.clone(),
+        name: "Career Circle (loopback)".to_string(),
+        owner_id: organiser.id.clone(),
+        everyone_role_id: seeds.everyone_role_id.clone(),
+        bot_role_id: seeds.bot_role_id.clone(),
+        members: [&bot, &organiser, &alice, &bob]
+            .into_iter()
+            .map(|u| u.id.clone())
+            .collect(),
+        bot_in: true,
+    };
     State {
         seeds,
         gateway_url,
+        guilds: [(guild_id.clone(), guild)].into_iter().collect(),
         users: [bot, organiser, alice, bob]
             .into_iter()
             .map(|u| (u.id.clone(), u))
@@ -765,6 +951,50 @@ fn ensure_dm_channel(state: &mut State, user_id: &str) -> String {
     );
     state.dm_channels.insert(user_id.to_string(), id.clone());
     id
+}
+
+/// GUILD_CREATE for a guild the bot is in: its channels and, with GUILD_MEMBERS, its members (else the bot only).
+fn guild_create_payload(state: &State, guild_id: &str, with_members: bool) -> Option<Value> {
+    let guild = state.guilds.get(guild_id).filter(|g| g.bot_in)?;
+    let bot = state.users.get(&state.seeds.bot_user_id)?;
+    let channels: Vec<&ChannelRec> = state
+        .channels
+        .values()
+        .filter(|c| c.guild_id.as_deref() == Some(guild_id))
+        .collect();
+    let members = guild
+        .members
+        .iter()
+        .filter(|id| with_members || **id == state.seeds.bot_user_id)
+        .filter_map(|id| state.users.get(id))
+        .map(|u| (u, roles_of(state, &u.id)))
+        .collect();
+    let view = model::GuildView {
+        id: &guild.id,
+        name: &guild.name,
+        owner_id: &guild.owner_id,
+        everyone_role_id: &guild.everyone_role_id,
+        bot_role_id: &guild.bot_role_id,
+        channels,
+        members,
+    };
+    Some(model::guild_create_json(&view, &bot.joined_at))
+}
+
+/// Whether the bot shares a guild with the user (Discord refuses DMs to users it shares none with).
+fn shares_a_guild(state: &State, user_id: &str) -> bool {
+    state
+        .guilds
+        .values()
+        .any(|g| g.bot_in && g.members.contains(user_id))
+}
+
+/// Whether the bot is (still) in the guild of a guild channel; true for DMs.
+fn bot_in_guild_of(state: &State, channel: &ChannelRec) -> bool {
+    channel
+        .guild_id
+        .as_ref()
+        .is_none_or(|g| state.guilds.get(g).is_some_and(|g| g.bot_in))
 }
 
 /// Roles a user has in the seeded guild.

@@ -42,6 +42,24 @@ pub struct UserRec {
     /// Discord refuses DMs to this user with 50007.
     pub dms_closed: bool,
     pub joined_at: String,
+    /// Has the Manage Server permission (interactions carry it in `member.permissions`).
+    pub manager: bool,
+    /// The account is gone: Discord answers 10013 Unknown User for it.
+    pub deleted: bool,
+}
+
+/// A guild: who is in it, and whether the bot still is.
+#[derive(Debug, Clone)]
+pub struct GuildRec {
+    pub id: String,
+    pub name: String,
+    pub owner_id: String,
+    pub everyone_role_id: String,
+    pub bot_role_id: String,
+    /// User ids of the members, the bot included while it is in the guild.
+    pub members: std::collections::BTreeSet<String>,
+    /// False once the bot was removed (kicked, banned): its REST calls there fail with 50001.
+    pub bot_in: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,10 +176,20 @@ pub fn partial_member_json(user: &UserRec, roles: &[String]) -> Value {
 pub fn interaction_member_json(user: &UserRec, roles: &[String]) -> Value {
     let mut member = member_json(user, roles);
     if let Some(map) = member.as_object_mut() {
-        map.insert("permissions".into(), json!(MEMBER_PERMISSIONS));
+        map.insert(
+            "permissions".into(),
+            json!(if user.manager {
+                MANAGER_PERMISSIONS
+            } else {
+                MEMBER_PERMISSIONS
+            }),
+        );
     }
     member
 }
+
+/// The members' permissions plus MANAGE_GUILD (1 << 5).
+pub const MANAGER_PERMISSIONS: &str = "311385246752";
 
 /// VIEW_CHANNEL | SEND_MESSAGES | SEND_MESSAGES_IN_THREADS | CREATE_PUBLIC_THREADS |
 /// READ_MESSAGE_HISTORY | USE_APPLICATION_COMMANDS | ATTACH_FILES | EMBED_LINKS.
@@ -447,6 +475,18 @@ pub fn apply_edit(message: &mut Value, body: &Value, files: &[(String, String, u
             "attachments".into(),
             Value::Array(attachments_json(&channel_id, files)),
         );
+    } else if let Some(listed) = body.get("attachments").and_then(Value::as_array) {
+        // Without new files, `attachments` says which of the message's own to keep; [] removes them all.
+        let keep: Vec<&Value> = listed.iter().map(|a| &a["id"]).collect();
+        let kept: Vec<Value> = map
+            .get("attachments")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|a| keep.contains(&&a["id"]))
+            .cloned()
+            .collect();
+        map.insert("attachments".into(), Value::Array(kept));
     }
     map.insert("edited_timestamp".into(), json!(now_iso()));
 }

@@ -565,6 +565,10 @@ fn unknown_channel() -> Reply {
     Reply::error(404, 10003, "Unknown Channel")
 }
 
+fn missing_access() -> Reply {
+    Reply::error(403, 50001, "Missing Access")
+}
+
 fn unknown_message() -> Reply {
     Reply::error(404, 10008, "Unknown Message")
 }
@@ -883,6 +887,9 @@ fn create_dm(state: &mut World, body: &Value) -> Reply {
     else {
         return Reply::error(400, 50033, "Invalid Recipient(s)");
     };
+    if state.users.get(recipient).is_some_and(|u| u.deleted) {
+        return Reply::error(404, 10013, "Unknown User");
+    }
     let channel_id = super::ensure_dm_channel(state, recipient);
     match state.channels.get(&channel_id) {
         Some(channel) => Reply::ok(model::channel_json(channel, &|id| {
@@ -893,6 +900,13 @@ fn create_dm(state: &mut World, body: &Value) -> Reply {
 }
 
 fn edit_channel(state: &mut World, channel_id: &str, body: &Value) -> Reply {
+    if state
+        .channels
+        .get(channel_id)
+        .is_some_and(|c| !super::bot_in_guild_of(state, c))
+    {
+        return missing_access();
+    }
     let Some(channel) = state.channels.get_mut(channel_id) else {
         return unknown_channel();
     };
@@ -931,13 +945,21 @@ fn create_message(
     let Some(channel) = state.channels.get(channel_id).cloned() else {
         return unknown_channel();
     };
+    if !super::bot_in_guild_of(state, &channel) {
+        return missing_access();
+    }
     if channel.kind == ChannelKind::Dm {
         let closed = channel
             .recipient_id
             .as_ref()
             .and_then(|id| state.users.get(id))
-            .is_some_and(|u| u.dms_closed);
-        if closed {
+            .is_some_and(|u| u.dms_closed || u.deleted);
+        // Discord lets a bot DM only users it shares a server with.
+        let strangers = channel
+            .recipient_id
+            .as_ref()
+            .is_some_and(|id| !super::shares_a_guild(state, id));
+        if closed || strangers {
             return Reply::error(403, 50007, "Cannot send messages to this user");
         }
     }
@@ -1015,6 +1037,11 @@ fn edit_message(
 ) -> Reply {
     let bot_id = state.seeds.bot_user_id.clone();
     let stored = stored_files(files);
+    match state.channels.get(channel_id) {
+        None => return unknown_channel(),
+        Some(c) if !super::bot_in_guild_of(state, c) => return missing_access(),
+        Some(_) => {}
+    }
     match super::find_message_mut(state, channel_id, message_id) {
         Some(message) if message["author"]["id"] == json!(bot_id) => {
             model::apply_edit(message, body, &stored);
@@ -1034,6 +1061,9 @@ fn create_thread(
     let Some(parent) = state.channels.get(parent_id).cloned() else {
         return unknown_channel();
     };
+    if !super::bot_in_guild_of(state, &parent) {
+        return missing_access();
+    }
     if parent.kind != ChannelKind::GuildText {
         return Reply::error(400, 50024, "Cannot execute action on this channel type");
     }
@@ -1127,6 +1157,8 @@ fn bot_message(
                 bot: true,
                 dms_closed: false,
                 joined_at: model::now_iso(),
+                manager: false,
+                deleted: false,
             };
             &fallback
         }

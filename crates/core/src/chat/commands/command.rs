@@ -34,6 +34,15 @@ pub enum Command {
         resume: bool,
         circle: Option<String>,
     },
+    CircleOrganiser {
+        action: String,
+        member: String,
+        circle: Option<String>,
+    },
+    CircleRemove {
+        member: String,
+        circle: Option<String>,
+    },
     SpecEdit,
     SpecShow {
         member: Option<String>,
@@ -185,6 +194,15 @@ impl Command {
                 resume: a.boolean("resume").unwrap_or(false),
                 circle: t("circle"),
             },
+            ("circle", "organiser") => Command::CircleOrganiser {
+                action: a.required("action"),
+                member: a.required("member"),
+                circle: t("circle"),
+            },
+            ("circle", "remove") => Command::CircleRemove {
+                member: a.required("member"),
+                circle: t("circle"),
+            },
             ("spec", "edit") => Command::SpecEdit,
             ("spec", "show") => Command::SpecShow {
                 member: t("member"),
@@ -311,6 +329,8 @@ impl Command {
             Command::CircleMembers { .. } => "circle members",
             Command::CircleSettings { .. } => "circle settings",
             Command::CirclePause { .. } => "circle pause",
+            Command::CircleOrganiser { .. } => "circle organiser",
+            Command::CircleRemove { .. } => "circle remove",
             Command::SpecEdit => "spec edit",
             Command::SpecShow { .. } => "spec show",
             Command::SpecHistory => "spec history",

@@ -91,7 +91,20 @@ pub fn parse(line: &str, normalise: &dyn Fn(Kind, &str) -> String) -> Result<Inv
         }
     }
     if !loose.is_empty() {
-        let Some(opt) = leaf.options.iter().find(|o| o.positional) else {
+        // Several positional options (`circle organiser add @ada`) take one word each in order, the last the rest;
+        // those already given as name:value are passed over.
+        let positional: Vec<_> = leaf
+            .options
+            .iter()
+            .filter(|o| o.positional && !inv.options.iter().any(|(n, _)| n == o.name))
+            .collect();
+        let Some(last) = positional.last() else {
+            if let Some(opt) = leaf.options.iter().find(|o| o.positional) {
+                return Err(Text::plain(format!(
+                    "The {} option is given twice (once as {}:…, once as plain words).",
+                    opt.name, opt.name
+                )));
+            }
             let path = table::path(
                 table::COMMANDS
                     .iter()
@@ -112,18 +125,23 @@ pub fn parse(line: &str, normalise: &dyn Fn(Kind, &str) -> String) -> Result<Inv
                 )
             }));
         };
-        if inv.options.iter().any(|(n, _)| n == opt.name) {
-            return Err(Text::plain(format!(
-                "The {} option is given twice (once as {}:…, once as plain words).",
-                opt.name, opt.name
-            )));
+        let mut words = loose.into_iter();
+        for opt in &positional[..positional.len() - 1] {
+            let Some(word) = words.next() else { break };
+            let value = match opt.kind {
+                Kind::User | Kind::Channel => normalise(opt.kind, &word),
+                _ => word,
+            };
+            inv.options.push((opt.name.to_owned(), Value::Text(value)));
         }
-        let joined = loose.join(" ");
-        let value = match opt.kind {
-            Kind::User | Kind::Channel => normalise(opt.kind, &joined),
-            _ => joined,
-        };
-        inv.options.push((opt.name.to_owned(), Value::Text(value)));
+        let joined = words.collect::<Vec<_>>().join(" ");
+        if !joined.is_empty() {
+            let value = match last.kind {
+                Kind::User | Kind::Channel => normalise(last.kind, &joined),
+                _ => joined,
+            };
+            inv.options.push((last.name.to_owned(), Value::Text(value)));
+        }
     }
     Ok(inv)
 }
@@ -180,5 +198,23 @@ mod tests {
         let help = parse("help", &same).unwrap_or_default();
         assert_eq!((help.family.as_str(), help.leaf.as_str()), ("help", ""));
         assert!(parse("commit list extra words", &same).is_err());
+        // Two positional options: one word each, in order.
+        let inv = parse("circle organiser add @ada circle:Writers", &same).unwrap_or_default();
+        assert_eq!(
+            inv.options,
+            vec![
+                ("circle".to_owned(), Value::Text("Writers".to_owned())),
+                ("action".to_owned(), Value::Text("add".to_owned())),
+                ("member".to_owned(), Value::Text("@ada".to_owned())),
+            ]
+        );
+        let inv = parse("circle organiser remove member:@ada", &same).unwrap_or_default();
+        assert_eq!(
+            inv.options,
+            vec![
+                ("member".to_owned(), Value::Text("@ada".to_owned())),
+                ("action".to_owned(), Value::Text("remove".to_owned())),
+            ]
+        );
     }
 }

@@ -188,7 +188,7 @@ pub static COMMANDS: &[Family] = &[
     },
     Family {
         name: "circle",
-        description: "Career circles: create, join, leave, list, members, settings, pause.",
+        description: "Career circles: create, join, leave, list, members, settings, pause, organisers, remove.",
         title: "Circles",
         own_slack_command: true,
         leaves: &[
@@ -252,6 +252,23 @@ pub static COMMANDS: &[Family] = &[
                     Opt::boolean("resume", "Resume now"),
                     CIRCLE,
                 ],
+            ),
+            Leaf::new(
+                "organiser",
+                "Organisers: make a member an organiser too, or a member again.",
+                &[
+                    Opt::text("action", "add or remove")
+                        .required()
+                        .choices(&["add", "remove"])
+                        .positional(),
+                    MEMBER.required().positional(),
+                    CIRCLE,
+                ],
+            ),
+            Leaf::new(
+                "remove",
+                "Organisers: take a member out of the circle.",
+                &[MEMBER.required().positional(), CIRCLE],
             ),
         ],
     },
@@ -569,11 +586,17 @@ pub static COMMANDS: &[Family] = &[
             ),
             Leaf::new(
                 "export",
-                "Everything stored about you, as JSON and Markdown files.",
+                "Everything stored about you on every server, as JSON and Markdown files.",
                 &[],
             )
-            .slow(),
-            Leaf::new("delete", "Delete all your data (asks first).", &[]),
+            .slow()
+            .in_dm(),
+            Leaf::new(
+                "delete",
+                "Delete all your data on every server (asks first).",
+                &[],
+            )
+            .in_dm(),
         ],
     },
 ];

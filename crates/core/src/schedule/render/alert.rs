@@ -24,6 +24,11 @@ pub async fn render(pool: &PgPool, d: &Claimed, caps: &Capabilities) -> anyhow::
     let circle = circles::circle_by_id(pool, d.circle_id)
         .await?
         .context("the alert's circle is gone")?;
+    if circle.bot_removed {
+        return Ok(Rendered::Skip(
+            "the bot was removed from the circle's server".to_owned(),
+        ));
+    }
     let Some(member_id) = d.member_id else {
         return Ok(Rendered::Skip(
             "an organiser alert has no member".to_owned(),

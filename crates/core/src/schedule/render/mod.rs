@@ -8,8 +8,10 @@
 pub mod alert;
 pub mod checkin;
 pub mod deep_dive;
+pub mod handover;
 pub mod hindsight;
 pub mod nudge;
+pub mod review_alert;
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
@@ -30,7 +32,8 @@ pub enum Rendered {
     Skip(String),
 }
 
-/// The member a personal delivery is for, still in the delivery's circle.
+/// The member a delivery to one member is for: still in the delivery's circle, or for a personal prompt (owed once
+/// per member, see `DeliveryKind::is_personal`) still in one of their server's circles.
 pub struct Recipient {
     pub circle: Circle,
     pub member: Member,
@@ -56,19 +59,29 @@ pub(crate) async fn recipient(
     let circle = circles::circle_by_id(pool, d.circle_id)
         .await?
         .context("the delivery's circle is gone")?;
+    if circle.bot_removed {
+        return Ok(Err(
+            "the bot was removed from the circle's server".to_owned()
+        ));
+    }
     let Some(member_id) = d.member_id else {
         return Ok(Err(format!("{} has no member", d.kind)));
     };
     let Some(member) = circles::member_by_id(pool, member_id).await? else {
         return Ok(Err("the member left".to_owned()));
     };
-    let in_circle = circles::circles_of_member(pool, member_id)
-        .await?
-        .iter()
-        .any(|(c, _)| c.id == circle.id);
-    if !in_circle {
+    let theirs = circles::circles_of_member(pool, member_id).await?;
+    let circle = if theirs.iter().any(|(c, _)| c.id == circle.id) {
+        circle
+    } else if d.kind.is_personal() {
+        // A personal prompt belongs to the member, not to the circle that planned it.
+        match theirs.into_iter().map(|(c, _)| c).find(|c| !c.bot_removed) {
+            Some(c) => c,
+            None => return Ok(Err("the member is in no circle any more".to_owned())),
+        }
+    } else {
         return Ok(Err("the member left the circle".to_owned()));
-    }
+    };
     let zone = circles::member_zone(pool, member_id)
         .await?
         .context("a member of a circle has no zone")?;
@@ -95,6 +108,10 @@ pub async fn render(
         DeliveryKind::DeepDive => deep_dive::render(pool, d, caps, now).await,
         DeliveryKind::OrganiserAlert => alert::render(pool, d, caps).await,
         DeliveryKind::OfferHindsight => hindsight::render(pool, d, caps, now).await,
+        DeliveryKind::OrganiserHandover => handover::render(pool, d, caps).await,
+        DeliveryKind::ReviewOpenFailed | DeliveryKind::ReviewCloseFailed => {
+            review_alert::render(pool, d, caps).await
+        }
         DeliveryKind::ReviewOpen | DeliveryKind::ReviewMidway | DeliveryKind::ReviewClose => {
             // The worker hands circle-wide kinds to schedule::review; reaching here is a routing bug.
             anyhow::bail!("{} is not rendered as a single message", d.kind)

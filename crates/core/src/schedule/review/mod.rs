@@ -23,6 +23,7 @@ use crate::chat::{
 use crate::domain::delivery::DeliveryKind;
 use crate::domain::period::Period;
 use crate::domain::recurrence::shift_local;
+use crate::domain::review::ReviewProblem;
 use crate::schedule::heatmap;
 use crate::store::circles::{self, Circle};
 use crate::store::deliveries::Claimed;
@@ -61,6 +62,11 @@ pub async fn run(
     let circle = circles::circle_by_id(pool, d.circle_id)
         .await?
         .context("the review's circle is gone")?;
+    if circle.bot_removed {
+        return Ok(Step::Skip(
+            "the bot was removed from the circle's server".to_owned(),
+        ));
+    }
     match d.kind {
         DeliveryKind::ReviewOpen => open(pool, chat, &circle, d.period, now).await,
         DeliveryKind::ReviewMidway => midway(pool, chat, &circle, d.period).await,
@@ -129,9 +135,13 @@ pub async fn open(
     let caps = chat.capabilities();
     let local_now = now.with_timezone(&circle.zone.tz()).naive_local();
     let closes_at = shift_local(local_now, i64::from(circle.review_window_days), circle.zone);
-    let (thread, _) = reviews::open_row(pool, circle.id, quarter, now, closes_at).await?;
+    let (thread, created) = reviews::open_row(pool, circle.id, quarter, now, closes_at).await?;
     if thread.closed_at.is_some() {
         return Ok(Step::Skip("this review is already closed".to_owned()));
+    }
+    if !created && thread.thread.is_none() {
+        // An earlier try never got its thread (the organiser fixed the cause since): the window starts now.
+        reviews::reschedule(pool, thread.id, now, closes_at).await?;
     }
     let place = match &thread.thread {
         Some(t) => t.clone(),
@@ -227,7 +237,39 @@ pub async fn open(
         now,
     )
     .await?;
+    if thread.problem.is_some() {
+        reviews::set_problem(pool, thread.id, None, now).await?;
+    }
     Ok(Step::Posted(posted_header))
+}
+
+/// A review step the platform refused for good: the review remembers why (so `/review status` can say it and
+/// `/review start` can try again) and its organisers are told by DM, once per step and quarter.
+pub async fn record_problem(
+    pool: &PgPool,
+    d: &Claimed,
+    error: &ChatError,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let alert = match d.kind {
+        DeliveryKind::ReviewOpen => DeliveryKind::ReviewOpenFailed,
+        DeliveryKind::ReviewClose => DeliveryKind::ReviewCloseFailed,
+        _ => return Ok(()),
+    };
+    let problem = match error {
+        ChatError::NotFound(_) => ReviewProblem::ChannelGone,
+        ChatError::MissingPermissions => ReviewProblem::NoPermission,
+        _ => ReviewProblem::Other,
+    };
+    if let Some(thread) = reviews::find(pool, d.circle_id, d.period).await? {
+        reviews::set_problem(pool, thread.id, Some(problem.as_str()), now).await?;
+    }
+    let mut tx = pool.begin().await?;
+    crate::store::deliveries::queue_notice(&mut tx, alert, d.circle_id, None, d.period, now)
+        .await?;
+    tx.commit().await?;
+    tracing::warn!(review_step = %d.kind, %problem, "a review step failed; its organisers are told");
+    Ok(())
 }
 
 /// Who still owes feedback: one entry per reviewer, nobody else.
@@ -324,12 +366,18 @@ async fn close(
             channel_id: place.channel_id.clone(),
             message_id: id.clone(),
         },
-        None => post_summary(pool, chat, circle, quarter, now, &thread, &place).await?,
+        None => post_summary(pool, chat, circle, now, &thread, &place).await?,
     };
     // Closing the thread is a step of its own: if it fails, the retry comes back here without posting the
     // summary again.
-    chat.close_thread(&place, &words::closed_note(quarter))
-        .await?;
+    match chat
+        .close_thread(&place, &words::closed_note(quarter))
+        .await
+    {
+        // A thread someone deleted is as closed as it gets.
+        Ok(()) | Err(ChatError::NotFound(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
     reviews::thread_closed(pool, thread.id, now).await?;
     Ok(Step::Posted(posted))
 }
@@ -338,14 +386,46 @@ async fn post_summary(
     pool: &PgPool,
     chat: &dyn ChatPort,
     circle: &Circle,
-    quarter: Period,
     now: DateTime<Utc>,
     thread: &ReviewThread,
     place: &crate::chat::ThreadRef,
 ) -> Result<Posted, StepError> {
     let members = circles::members_of_circle(pool, circle.id).await?;
+    let (text, attachments) = summary_message(pool, circle, thread, &members, &[], now).await?;
+    let to = Destination::Thread(place.clone());
+    let key = format!("r{}sum", thread.id);
+    let posted = match send_all(chat, &to, &text, &key, attachments.clone()).await {
+        // The thread was deleted: the summary still belongs to the circle, in its home channel.
+        Err(StepError::Chat(ChatError::NotFound(why))) => {
+            tracing::warn!(review = thread.id, %why, "the review thread is gone; posting the summary in the home channel");
+            let home = Destination::Channel {
+                channel_id: circle.home_channel_id.clone(),
+            };
+            send_all(chat, &home, &text, &key, attachments).await?
+        }
+        other => other?,
+    };
+    // The summary is the review's end: from here on replies are not recorded, whatever the platform does next.
+    reviews::close(pool, thread.id, &posted.message_id, now).await?;
+    if thread.problem.is_some() {
+        reviews::set_problem(pool, thread.id, None, now).await?;
+    }
+    Ok(posted)
+}
+
+/// The summary's words and heatmap images for these members (the circle's at close; the remaining ones when a
+/// member's details are taken out later).
+async fn summary_message(
+    pool: &PgPool,
+    circle: &Circle,
+    thread: &ReviewThread,
+    members: &[circles::CircleMember],
+    gone: &[i64],
+    now: DateTime<Utc>,
+) -> Result<(Text, Vec<Attachment>), StepError> {
+    let quarter = thread.period;
     let mut checked_in = Vec::new();
-    for m in &members {
+    for m in members {
         if checkins::find(pool, m.member_id, circle.id, quarter)
             .await?
             .is_some()
@@ -354,9 +434,13 @@ async fn post_summary(
         }
     }
     let owed = owed(pool, thread).await?;
-    let pairs = reviews::assignments(pool, thread.id).await?;
+    let pairs: Vec<(i64, i64)> = reviews::assignments(pool, thread.id)
+        .await?
+        .into_iter()
+        .filter(|(r, e)| !gone.contains(r) && !gone.contains(e))
+        .collect();
     let reviewed = quarter.prev();
-    let (rows, kept, due) = load::heatmap_rows(pool, &members, reviewed, now).await?;
+    let (rows, kept, due) = load::heatmap_rows(pool, members, reviewed, now).await?;
     let summary = words::Summary {
         quarter,
         members: members.len(),
@@ -365,8 +449,8 @@ async fn post_summary(
             .iter()
             .map(|(r, e)| {
                 (
-                    load::name_of(&members, *r),
-                    load::name_of(&members, *e),
+                    load::name_of(members, *r),
+                    load::name_of(members, *e),
                     !owed.get(r).is_some_and(|v| v.contains(e)),
                 )
             })
@@ -379,25 +463,155 @@ async fn post_summary(
         .into_iter()
         .map(|m| m.start_date().format("%b %Y").to_string())
         .collect();
-    // Drawing takes a noticeable slice of CPU: keep it off the async workers that carry sends and commands.
     let title = format!("{} · {}", circle.name, quarter.label());
-    let png = tokio::task::spawn_blocking(move || heatmap::render(&title, &columns, &rows))
+    let stem = format!("review-{}", quarter.key().to_lowercase());
+    // Drawing takes a noticeable slice of CPU: keep it off the async workers that carry sends and commands.
+    let images = tokio::task::spawn_blocking(move || heatmap_pages(&title, &stem, &columns, &rows))
         .await
         .map_err(|e| anyhow::anyhow!("the heatmap task failed: {e}"))?
         .map_err(|e| anyhow::anyhow!("rendering the heatmap: {e}"))?;
-    let to = Destination::Thread(place.clone());
-    let posted = send_all(
-        chat,
-        &to,
-        &words::summary(&summary),
-        &format!("r{}sum", thread.id),
-        vec![Attachment {
-            filename: format!("review-{}.png", quarter.key().to_lowercase()),
-            bytes: png,
-        }],
-    )
-    .await?;
-    // The summary is the review's end: from here on replies are not recorded, whatever the platform does next.
-    reviews::close(pool, thread.id, &posted.message_id, now).await?;
-    Ok(posted)
+    Ok((words::summary(&summary), images))
+}
+
+/// The heatmap as images of at most `heatmap::MAX_ROWS` members each (a tall image is unreadable on a phone),
+/// named `<stem>.png`, or `<stem>-1.png`, `<stem>-2.png`, ... when there are several.
+pub fn heatmap_pages(
+    title: &str,
+    stem: &str,
+    columns: &[String],
+    rows: &[heatmap::HeatmapRow],
+) -> Result<Vec<Attachment>, heatmap::HeatmapError> {
+    if rows.len() <= heatmap::MAX_ROWS {
+        return Ok(vec![Attachment {
+            filename: format!("{stem}.png"),
+            bytes: heatmap::render(title, columns, rows)?,
+        }]);
+    }
+    let pages: Vec<&[heatmap::HeatmapRow]> = rows.chunks(heatmap::MAX_ROWS).collect();
+    let n = pages.len();
+    pages
+        .into_iter()
+        .enumerate()
+        .map(|(i, page)| {
+            Ok(Attachment {
+                filename: format!("{stem}-{}.png", i + 1),
+                bytes: heatmap::render(&format!("{title} ({}/{n})", i + 1), columns, page)?,
+            })
+        })
+        .collect()
+}
+
+/// The edits that take a member's words out of a review's posts, worked out before their rows are deleted:
+/// each of their own posts says it was removed at their request; the header, the midway nudge and the summary are
+/// written again without them, saying so. Returns (message, new words, new attachments).
+pub async fn redactions_for(
+    pool: &PgPool,
+    thread: &ReviewThread,
+    gone: &[i64],
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<(Posted, Text, Vec<Attachment>)>> {
+    let Some(place) = &thread.thread else {
+        return Ok(Vec::new());
+    };
+    let Some(circle) = circles::circle_by_id(pool, thread.circle_id).await? else {
+        return Ok(Vec::new());
+    };
+    let mut edits = Vec::new();
+    let posts = reviews::posts(pool, thread.id).await?;
+    for (_, message_id) in posts.iter().filter(|(m, _)| gone.contains(m)) {
+        edits.push((
+            Posted {
+                channel_id: place.channel_id.clone(),
+                message_id: message_id.clone(),
+            },
+            words::removed_post(),
+            Vec::new(),
+        ));
+    }
+    // Those in the review when it opened (its posts), less those leaving.
+    let stayed: Vec<i64> = posts
+        .iter()
+        .map(|(m, _)| *m)
+        .filter(|m| !gone.contains(m))
+        .collect();
+    let members = circles::members_by_ids(pool, &stayed, circle.zone).await?;
+    let sent = crate::store::deliveries::for_circle(pool, thread.circle_id).await?;
+    let message_of = |kind: DeliveryKind| {
+        sent.iter()
+            .find(|d| d.kind == kind && d.period == thread.period && d.member_id.is_none())
+            .and_then(|d| Some((d.channel_id.clone()?, d.message_id.clone()?)))
+    };
+    if let Some((channel_id, message_id)) = message_of(DeliveryKind::ReviewOpen) {
+        let pairs = reviews::assignments(pool, thread.id).await?;
+        let header = words::Header {
+            quarter: thread.period,
+            circle_name: circle.name.clone(),
+            readers: pairs
+                .iter()
+                .filter(|(r, e)| !gone.contains(r) && !gone.contains(e))
+                .filter_map(|(r, e)| {
+                    Some((
+                        load::person_of(&members, *r)?,
+                        load::person_of(&members, *e)?,
+                    ))
+                })
+                .collect(),
+        };
+        let mut text = words::header(&header);
+        text.append(words::removal_note());
+        edits.push((
+            Posted {
+                channel_id,
+                message_id,
+            },
+            text,
+            Vec::new(),
+        ));
+    }
+    if let Some((channel_id, message_id)) = message_of(DeliveryKind::ReviewMidway) {
+        let owed = owed(pool, thread).await?;
+        let view = words::Midway {
+            quarter: thread.period,
+            owed: owed
+                .iter()
+                .filter(|(reader, _)| !gone.contains(reader))
+                .filter_map(|(reader, reviewees)| {
+                    Some((
+                        load::person_of(&members, *reader)?,
+                        reviewees
+                            .iter()
+                            .filter(|e| !gone.contains(e))
+                            .map(|e| load::name_of(&members, *e))
+                            .collect(),
+                    ))
+                })
+                .collect(),
+        };
+        let mut text = words::midway(&view);
+        text.append(words::removal_note());
+        edits.push((
+            Posted {
+                channel_id,
+                message_id,
+            },
+            text,
+            Vec::new(),
+        ));
+    }
+    if let Some((channel_id, message_id)) = message_of(DeliveryKind::ReviewClose) {
+        let at = thread.closed_at.unwrap_or(now);
+        let (mut text, images) = summary_message(pool, &circle, thread, &members, gone, at)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        text.append(words::removal_note());
+        edits.push((
+            Posted {
+                channel_id,
+                message_id,
+            },
+            text,
+            images,
+        ));
+    }
+    Ok(edits)
 }

@@ -3,7 +3,7 @@
 
 use crate::chat::Capabilities;
 use crate::chat::fit::{clip, shorten};
-use crate::chat::text::{Text, bold, cmd, mention};
+use crate::chat::text::{Text, bold, cmd, italic, mention};
 use crate::domain::checkin::Answers;
 use crate::domain::period::Period;
 use crate::spans;
@@ -221,6 +221,24 @@ pub fn summary(s: &Summary) -> Text {
         s.due
     )]);
     text.line(spans!["Thanks, all. See you next quarter."]);
+    text
+}
+
+/// What a member's post says once they deleted their data.
+pub fn removed_post() -> Text {
+    let mut text = Text::new();
+    text.line(spans![italic(
+        "This post was removed at the member's request."
+    )]);
+    text
+}
+
+/// Added to a header or summary written again without a member who deleted their data.
+pub fn removal_note() -> Text {
+    let mut text = Text::new();
+    text.line(spans![italic(
+        "A member's details were removed from this post at their request."
+    )]);
     text
 }
 
