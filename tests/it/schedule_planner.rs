@@ -418,6 +418,74 @@ async fn two_planners_on_one_database_make_each_delivery_once(pool: PgPool) {
     assert_eq!(rows.iter().filter(|r| r.kind == "monthly_nudge").count(), 3);
 }
 
+/// Two instances' planners tick at the same instant over 100,000 members in eight zones: one plans, the other
+/// finds the lock taken and returns; every member gets exactly one nudge and neither errs (no deadlock).
+#[sqlx::test]
+async fn two_planners_racing_on_a_hundred_thousand_members_make_each_row_once(pool: PgPool) {
+    let zones: Vec<String> = [
+        "UTC",
+        "Europe/London",
+        "Europe/Berlin",
+        "Asia/Kolkata",
+        "Asia/Tokyo",
+        "America/New_York",
+        "America/Los_Angeles",
+        "Australia/Sydney",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let start = t("2027-02-25T00:00:00Z");
+    career_circle_core::store::bench::seed(&pool, 100_000, 12_500, &zones, start)
+        .await
+        .unwrap();
+    career_circle_core::store::planner::advance_planned_until(&pool, start)
+        .await
+        .unwrap();
+    let w = world(pool.clone(), "2027-03-02T00:00:00Z");
+    let mut schedule = w.settings.schedule.clone();
+    schedule.grace = std::time::Duration::from_secs(30 * 86_400);
+    let a = career_circle_core::schedule::planner::Planner::new(pool.clone(), schedule.clone());
+    let b = career_circle_core::schedule::planner::Planner::new(pool.clone(), schedule);
+    let now = t("2027-03-02T00:00:00Z");
+    let (x, y) = tokio::join!(a.tick(now), b.tick(now));
+    let (x, y) = (x.unwrap(), y.unwrap());
+    assert_eq!(x.inserted + y.inserted, 100_000, "{x:?} {y:?}");
+    let nudges: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM deliveries WHERE kind = 'monthly_nudge' AND period = '2027-03'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(nudges, 100_000);
+    let members: i64 = sqlx::query_scalar(
+        "SELECT count(DISTINCT member_id) FROM deliveries WHERE kind = 'monthly_nudge'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(members, 100_000);
+}
+
+/// While one tick holds the planner lock, another returns at once with nothing done; once it commits, the next
+/// tick plans normally.
+#[sqlx::test]
+async fn a_tick_that_finds_the_lock_taken_returns_without_work(pool: PgPool) {
+    let w = world(pool.clone(), "2027-03-31T00:00:00Z");
+    w.circle_with_members("g1", "UTC", &["UTC"]).await;
+    let planner = w.planner();
+    let mut holder = pool.begin().await.unwrap();
+    assert!(
+        career_circle_core::store::planner::try_lock_tick(&mut *holder)
+            .await
+            .unwrap()
+    );
+    let busy = planner.tick(t("2027-04-02T00:00:00Z")).await.unwrap();
+    assert!(busy.busy && busy.inserted == 0, "{busy:?}");
+    holder.rollback().await.unwrap();
+    let done = planner.tick(t("2027-04-02T00:00:00Z")).await.unwrap();
+    assert!(!done.busy && done.inserted >= 1, "{done:?}");
+}
+
 #[sqlx::test]
 async fn tick_statements_do_not_grow_with_members(pool: PgPool) {
     let w = world(pool, "2027-03-31T00:00:00Z");

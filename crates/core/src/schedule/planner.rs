@@ -1,5 +1,6 @@
 //! The planner: turns every occurrence that has come due into `deliveries` rows.
 //!
+//! One tick runs at a time across instances (a transaction-scoped advisory lock; the loser returns at once).
 //! Per tick it runs a constant number of statements: one to list the (schedule, zone) pairs in use, one
 //! `INSERT ... SELECT` that fans the occurrences out to every eligible member, and two for its watermark. The
 //! occurrences themselves are computed here, once per pair, with the time rules of `domain::recurrence`.
@@ -29,6 +30,8 @@ const SKIP_RECORD_HORIZON: chrono::Duration = chrono::Duration::days(62);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct TickReport {
+    /// Another instance held the planner lock: this tick planned nothing.
+    pub busy: bool,
     pub occurrences: usize,
     pub inserted: u64,
     pub statements: u32,
@@ -54,11 +57,48 @@ impl Planner {
     }
 
     /// Plans everything due up to `now` that earlier ticks have not covered.
+    ///
+    /// One tick at a time across every instance on the database: the tick is one transaction that first takes a
+    /// transaction-scoped advisory lock, and an instance that cannot take it returns at once with nothing done (the
+    /// holder is planning the same instants). The natural keys would keep a second tick harmless anyway; the lock
+    /// spares the database the duplicate work, and the lock waits and deadlocks of two large `INSERT ... ON
+    /// CONFLICT` statements racing over the same keys.
     pub async fn tick(&self, now: DateTime<Utc>) -> anyhow::Result<TickReport> {
-        let mut report = TickReport::default();
+        let mut tx = self.pool.begin().await.context("starting the tick")?;
+        if !sql::try_lock_tick(&mut *tx)
+            .await
+            .context("taking the planner lock")?
+        {
+            tracing::debug!("another instance is planning; this tick has nothing to do");
+            return Ok(TickReport {
+                busy: true,
+                ..TickReport::default()
+            });
+        }
+        let report = self.plan(&mut tx, now).await?;
+        tx.commit().await.context("committing the tick")?;
+        if report.inserted > 0 {
+            tracing::info!(
+                inserted = report.inserted,
+                occurrences = report.occurrences,
+                "planned deliveries"
+            );
+        }
+        Ok(report)
+    }
+
+    async fn plan(
+        &self,
+        tx: &mut sqlx::PgConnection,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<TickReport> {
+        let mut report = TickReport {
+            statements: 1,
+            ..TickReport::default()
+        };
         let grace = to_chrono(self.schedule.grace);
         let earliest = now - grace - SKIP_RECORD_HORIZON;
-        let from = match sql::planned_until(&self.pool)
+        let from = match sql::planned_until(&mut *tx)
             .await
             .context("reading the planner watermark")?
         {
@@ -73,7 +113,7 @@ impl Planner {
 
         let schedules = self.schedules();
         let pairs = readable(
-            sql::schedule_zones(&self.pool, &schedules)
+            sql::schedule_zones(&mut *tx, &schedules)
                 .await
                 .context("listing schedules")?,
         );
@@ -125,19 +165,19 @@ impl Planner {
             }
         }
         report.occurrences = occ.len();
-        report.inserted = sql::insert_deliveries(&self.pool, &occ, now)
+        report.inserted = sql::insert_deliveries(&mut *tx, &occ, now)
             .await
             .context("inserting deliveries")?;
         report.statements += u32::from(!occ.is_empty());
 
         // Offer hindsight: 6 and 12 months after a taken offer, at 09:00 the member's time.
         let hindsight = self
-            .hindsight_occurrences(from, now, stale_before)
+            .hindsight_occurrences(&mut *tx, from, now, stale_before)
             .await
             .context("listing taken offers")?;
         report.statements += 1;
         report.occurrences += hindsight.len();
-        report.inserted += sql::insert_hindsight(&self.pool, &hindsight, now)
+        report.inserted += sql::insert_hindsight(&mut *tx, &hindsight, now)
             .await
             .context("inserting hindsight questions")?;
         report.statements += u32::from(!hindsight.is_empty());
@@ -146,7 +186,7 @@ impl Planner {
         let prompt = DeliveryKind::CheckinPrompt;
         let prompt_default = self.schedule.checkin_prompt.clone();
         let pairs = readable(
-            sql::circle_schedule_zones(&self.pool, &[(prompt, prompt_default.clone())])
+            sql::circle_schedule_zones(&mut *tx, &[(prompt, prompt_default.clone())])
                 .await
                 .context("listing circle schedules")?,
         );
@@ -176,27 +216,21 @@ impl Planner {
             }
         }
         report.occurrences += circle_occ.len();
-        report.inserted += sql::insert_circle_deliveries(&self.pool, &circle_occ, now)
+        report.inserted += sql::insert_circle_deliveries(&mut *tx, &circle_occ, now)
             .await
             .context("inserting circle deliveries")?;
         report.statements += u32::from(!circle_occ.is_empty());
-        sql::advance_planned_until(&self.pool, now)
+        sql::advance_planned_until(&mut *tx, now)
             .await
             .context("advancing the planner watermark")?;
         report.statements += 1;
-        if report.inserted > 0 {
-            tracing::info!(
-                inserted = report.inserted,
-                occurrences = report.occurrences,
-                "planned deliveries"
-            );
-        }
         Ok(report)
     }
 
     /// The hindsight questions due in (from, now]: one per member and local month (the earliest of the month).
     async fn hindsight_occurrences(
         &self,
+        db: &mut sqlx::PgConnection,
         from: DateTime<Utc>,
         now: DateTime<Utc>,
         stale_before: DateTime<Utc>,
@@ -216,7 +250,7 @@ impl Planner {
         };
         let (six, twelve) = (range(6), range(12));
         let mut due = Vec::new();
-        for t in crate::store::opportunities::taken_in(&self.pool, six, twelve).await? {
+        for t in crate::store::opportunities::taken_in(db, six, twelve).await? {
             let Ok(zone) = t.zone.parse::<Zone>() else {
                 tracing::warn!(zone = %t.zone, "skipping a taken offer whose member's zone no longer reads");
                 continue;

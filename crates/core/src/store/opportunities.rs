@@ -197,7 +197,7 @@ pub struct TakenOffer {
 
 /// Taken offers decided in either of two ranges of local dates (inclusive), of members who are in a circle.
 pub async fn taken_in(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     (from_a, to_a): (NaiveDate, NaiveDate),
     (from_b, to_b): (NaiveDate, NaiveDate),
 ) -> sqlx::Result<Vec<TakenOffer>> {
@@ -211,7 +211,7 @@ pub async fn taken_in(
         from_b,
         to_b,
     )
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?;
     Ok(rows
         .into_iter()

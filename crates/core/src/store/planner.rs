@@ -1,7 +1,6 @@
 //! The planner's SQL: a constant number of set-based statements per tick, whatever the number of members.
 
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
 
 use crate::domain::delivery::DeliveryKind;
 use crate::domain::period::Period;
@@ -109,19 +108,35 @@ impl Occurrences {
     }
 }
 
-pub async fn planned_until(pool: &PgPool) -> sqlx::Result<Option<DateTime<Utc>>> {
+/// The planner's lock key (an arbitrary constant: "CC" and 1), scoped to the transaction that takes it.
+const TICK_LOCK: i64 = 0x4343_0001;
+
+/// Takes the planner's lock for the transaction, without waiting: false when another tick holds it.
+pub async fn try_lock_tick(db: impl sqlx::PgExecutor<'_>) -> sqlx::Result<bool> {
+    sqlx::query_scalar!(
+        r#"SELECT pg_try_advisory_xact_lock($1) AS "locked!""#,
+        TICK_LOCK
+    )
+    .fetch_one(db)
+    .await
+}
+
+pub async fn planned_until(db: impl sqlx::PgExecutor<'_>) -> sqlx::Result<Option<DateTime<Utc>>> {
     sqlx::query_scalar!("SELECT planned_until FROM planner_state WHERE id = 1")
-        .fetch_optional(pool)
+        .fetch_optional(db)
         .await
 }
 
-pub async fn advance_planned_until(pool: &PgPool, to: DateTime<Utc>) -> sqlx::Result<()> {
+pub async fn advance_planned_until(
+    db: impl sqlx::PgExecutor<'_>,
+    to: DateTime<Utc>,
+) -> sqlx::Result<()> {
     sqlx::query!(
         "INSERT INTO planner_state (id, planned_until) VALUES (1, $1)
          ON CONFLICT (id) DO UPDATE SET planned_until = GREATEST(planner_state.planned_until, EXCLUDED.planned_until)",
         to
     )
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(())
 }
@@ -136,7 +151,7 @@ fn defaults(schedules: &[(DeliveryKind, CronSchedule)]) -> (Vec<String>, Vec<Str
 
 /// Every distinct (schedule, zone) pair in use, for the given schedule kinds and their defaults.
 pub async fn schedule_zones(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     schedules: &[(DeliveryKind, CronSchedule)],
 ) -> sqlx::Result<Vec<Result<ScheduleZone, UnreadableSchedule>>> {
     let (cron_kinds, default_crons) = defaults(schedules);
@@ -153,7 +168,7 @@ pub async fn schedule_zones(
         &cron_kinds,
         &default_crons,
     )
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?;
     Ok(rows
         .into_iter()
@@ -178,7 +193,7 @@ fn personal_kinds() -> Vec<String> {
 /// the row is keyed by (kind, member, period) alone. A paused circle skips a personal prompt only when none of the
 /// member's circles is running. Returns the number of new rows.
 pub async fn insert_deliveries(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     occ: &Occurrences,
     now: DateTime<Utc>,
 ) -> sqlx::Result<u64> {
@@ -264,14 +279,14 @@ pub async fn insert_deliveries(
         now,
         &personal_kinds(),
     )
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(done.rows_affected())
 }
 
 /// The distinct (schedule, circle zone) pairs, for circle-wide kinds timed in the circle's own zone.
 pub async fn circle_schedule_zones(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     schedules: &[(DeliveryKind, CronSchedule)],
 ) -> sqlx::Result<Vec<Result<ScheduleZone, UnreadableSchedule>>> {
     let (cron_kinds, default_crons) = defaults(schedules);
@@ -284,7 +299,7 @@ pub async fn circle_schedule_zones(
         &cron_kinds,
         &default_crons,
     )
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?;
     Ok(rows
         .into_iter()
@@ -294,7 +309,7 @@ pub async fn circle_schedule_zones(
 
 /// Circle-wide deliveries (no member) for every circle on the occurrence's schedule and zone.
 pub async fn insert_circle_deliveries(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     occ: &Occurrences,
     now: DateTime<Utc>,
 ) -> sqlx::Result<u64> {
@@ -331,14 +346,14 @@ pub async fn insert_circle_deliveries(
         &occ.stale,
         now,
     )
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(done.rows_affected())
 }
 
 /// Schedules a circle's follow-up (a review's midway nudge and close) at an instant computed by the caller.
 pub async fn schedule_circle_delivery(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     kind: DeliveryKind,
     circle_id: i64,
     period: Period,
@@ -355,7 +370,7 @@ pub async fn schedule_circle_delivery(
         due_at,
         now,
     )
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -395,7 +410,7 @@ impl Hindsight {
 /// Offer-hindsight deliveries, each in the member's first circle (the one whose zone rule they follow), skipped like
 /// every personal prompt when stale, the circle paused or the member on vacation.
 pub async fn insert_hindsight(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     h: &Hindsight,
     now: DateTime<Utc>,
 ) -> sqlx::Result<u64> {
@@ -427,7 +442,7 @@ pub async fn insert_hindsight(
         &h.stale,
         now,
     )
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(done.rows_affected())
 }
