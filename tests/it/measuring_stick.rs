@@ -833,8 +833,12 @@ async fn three_quarters_of_scorecard_values_through_the_form_and_dm_replies(pool
     // The export has the scorecard; deletion is covered by the security test's scan.
     let export = w.app.me_export(ann).await.unwrap();
     let json: serde_json::Value = serde_json::from_slice(&export.files[0].bytes).unwrap();
-    assert_eq!(json["scorecard"]["metrics"][0]["values"][2]["value"], 4.0);
-    assert_eq!(json["scorecard"]["milestones"].as_array().unwrap().len(), 3);
+    assert_eq!(json["scorecard_metrics"][0]["values"][2]["value"], 4.0);
+    assert_eq!(
+        json["scorecard_milestones"].as_array().unwrap().len(),
+        3,
+        "one per quarter checked"
+    );
 }
 
 #[sqlx::test]
