@@ -123,13 +123,15 @@ pub async fn serve(
         anyhow::bail!("the database schema is not up to date; run `career-circle migrate` first");
     }
     // One pace and one memory of DM channels for every instance on this database.
+    let shared_pacer: Arc<dyn career_circle_core::chat::pacing::Pacer> =
+        Arc::new(store::pacing::SharedPacer::new(pool.clone()));
     let discord_chat = Arc::new(
         discord::chat_port::DiscordChat::new(
             Arc::new(connection.http()?),
             connection.request_timeout,
         )?
         .shared(
-            Arc::new(store::pacing::SharedPacer::new(pool.clone())),
+            shared_pacer.clone(),
             discord::chat_port::Rates {
                 global_per_second: f64::from(settings.worker.global_rate),
                 channel_per_second: f64::from(settings.worker.channel_rate),
@@ -147,6 +149,7 @@ pub async fn serve(
         .with_rules(settings.circles, settings.limits);
     let gateway = settings.discord.gateway;
     let gateway_connected = Arc::new(AtomicBool::new(false));
+    let shards_board = Arc::new(ops::shards::GatewayShards::new(gateway_connected.clone()));
     let metrics = ops::metrics_handle()?;
 
     // Any part ending early (an error, or the gateway giving up) stops the others: the supervisor's watch.
@@ -167,6 +170,7 @@ pub async fn serve(
         pool: pool.clone(),
         gateway_connected: gateway_connected.clone(),
         gateway_expected: gateway,
+        gateway_shards: gateway.then(|| shards_board.clone()),
         worker: worker.status(),
         clock: clock.clone(),
     };
@@ -198,11 +202,17 @@ pub async fn serve(
     if gateway {
         tasks.spawn(named(
             "discord gateway",
-            discord::run(
+            discord::shards::run(
                 connection,
                 app,
                 discord_chat,
-                gateway_connected,
+                discord::shards::Sharding {
+                    count: settings.discord.shard_count,
+                    shards: settings.discord.shards,
+                    locks: store::shard_locks::ShardLocks::new(pool.clone()),
+                    pacer: shared_pacer,
+                    board: shards_board,
+                },
                 stop_rx.clone(),
             ),
         ));

@@ -3,7 +3,6 @@
 //! gateway to receiving the bot's interaction callback; percentiles and throughput.
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -152,13 +151,7 @@ async fn measure(
         Arc::new(connection.http()?),
         connection.request_timeout,
     )?);
-    let framework = discord::Handler::new(
-        app,
-        chat,
-        Arc::new(AtomicBool::new(false)),
-        CommandScope::Guild,
-        connection.dev_guild_id,
-    );
+    let framework = discord::Handler::new(app, chat, CommandScope::Guild, connection.dev_guild_id);
     let mut client =
         serenity::all::ClientBuilder::new_with_http(connection.http()?, discord::intents())
             .framework(framework)

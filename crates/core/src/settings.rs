@@ -85,6 +85,68 @@ pub struct DiscordSettings {
     pub dev_guild_id: Option<u64>,
     pub proxy_url: Option<String>,
     pub gateway: bool,
+    pub shard_count: ShardCount,
+    pub shards: ShardRange,
+}
+
+/// How many gateway shards the bot runs in all, across every instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShardCount {
+    /// What Discord recommends (`GET /gateway/bot`).
+    Auto,
+    Fixed(u32),
+}
+
+/// Which shards this instance may run: it owns each one it can take and stands by for the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShardRange {
+    /// Any shard that no other instance holds.
+    Auto,
+    /// From the first to the last, both included ("0-3" is four shards).
+    Inclusive(u32, u32),
+}
+
+impl ShardCount {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        match text.trim() {
+            "" | "auto" => Ok(Self::Auto),
+            n => match n.parse::<u32>() {
+                Ok(0) => Err("must be at least 1".to_owned()),
+                Ok(n) => Ok(Self::Fixed(n)),
+                Err(_) => Err(format!("\"{n}\" is neither \"auto\" nor a whole number")),
+            },
+        }
+    }
+}
+
+impl ShardRange {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if text.is_empty() || text == "auto" {
+            return Ok(Self::Auto);
+        }
+        let number = |t: &str| {
+            t.trim().parse::<u32>().map_err(|_| {
+                format!("\"{text}\" is neither \"auto\" nor a range like \"0-3\" or \"2\"")
+            })
+        };
+        let (first, last) = match text.split_once('-') {
+            Some((a, b)) => (number(a)?, number(b)?),
+            None => (number(text)?, number(text)?),
+        };
+        if first > last {
+            return Err(format!("\"{text}\" ends before it starts"));
+        }
+        Ok(Self::Inclusive(first, last))
+    }
+
+    /// The shards of `total` this instance may run.
+    pub fn within(self, total: u32) -> Vec<u32> {
+        match self {
+            Self::Auto => (0..total).collect(),
+            Self::Inclusive(first, last) => (first..=last).filter(|s| *s < total).collect(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -246,6 +308,8 @@ struct RawDiscord {
     dev_guild_id: String,
     proxy_url: String,
     gateway: Flag,
+    shard_count: String,
+    shards: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -444,6 +508,10 @@ impl Settings {
             )
             .filter(|u| !u.is_empty()),
             gateway: raw.discord.gateway.get("discord.gateway")?,
+            shard_count: ShardCount::parse(&raw.discord.shard_count)
+                .map_err(|e| SettingsError::new("discord.shard_count", e))?,
+            shards: ShardRange::parse(&raw.discord.shards)
+                .map_err(|e| SettingsError::new("discord.shards", e))?,
         };
         if let Some(url) = &discord.proxy_url
             && !(url.starts_with("http://") || url.starts_with("https://"))

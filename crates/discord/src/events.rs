@@ -19,15 +19,15 @@ use crate::{Data, render};
 pub async fn handle(ctx: &Context, data: &Data, event: &FullEvent) -> anyhow::Result<()> {
     match event {
         FullEvent::Ready { .. } => {
-            data.gateway_connected.store(true, Ordering::Relaxed);
+            data.board.set_connected(data.shard, true);
             if !data.registered.swap(true, Ordering::SeqCst) {
                 register(ctx, data).await?;
             }
         }
-        FullEvent::Resume { .. } => data.gateway_connected.store(true, Ordering::Relaxed),
+        FullEvent::Resume { .. } => data.board.set_connected(data.shard, true),
         FullEvent::ShardStageUpdate { event } => {
-            data.gateway_connected
-                .store(event.new == ConnectionStage::Connected, Ordering::Relaxed);
+            data.board
+                .set_connected(data.shard, event.new == ConnectionStage::Connected);
         }
         FullEvent::Message { new_message: msg } if !msg.author.bot => message(data, msg).await?,
         FullEvent::InteractionCreate { interaction } => interact(ctx, data, interaction).await?,

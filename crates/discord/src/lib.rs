@@ -6,9 +6,10 @@ pub mod commands;
 pub mod events;
 pub mod faults;
 pub mod render;
+pub mod shards;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
 use anyhow::Context as _;
 use async_trait::async_trait;
@@ -17,19 +18,23 @@ use serenity::framework::Framework;
 use serenity::http::{Http, HttpBuilder};
 
 use career_circle_core::app::App;
+use career_circle_core::ops::shards::GatewayShards;
 use career_circle_core::settings::CommandScope;
 
 pub use render::CAPABILITIES;
 
-/// What every event handler gets.
+/// What every event handler gets: one per shard (each shard is its own client).
 pub struct Data {
     pub app: App,
     /// Replies to DMs go through the paced port like every other message.
     pub chat: Arc<chat_port::DiscordChat>,
-    pub gateway_connected: Arc<AtomicBool>,
+    pub shard: u32,
+    /// Where the shard's connection state is shown to `/healthz` and `/metrics`.
+    pub board: Arc<GatewayShards>,
     pub register: CommandScope,
     pub dev_guild_id: Option<u64>,
-    /// Commands are registered once per process, on the first READY (not again on every reconnect).
+    /// Commands are registered once per shard-0 client, on the first READY (not again on every reconnect); the
+    /// other shards never register.
     pub registered: AtomicBool,
 }
 
@@ -39,10 +44,23 @@ pub struct Handler {
 }
 
 impl Handler {
+    /// A single-shard bot (shard 0 of 1) whose state nobody reads: benchmarks.
     pub fn new(
         app: App,
         chat: Arc<chat_port::DiscordChat>,
-        gateway_connected: Arc<AtomicBool>,
+        register: CommandScope,
+        dev_guild_id: Option<u64>,
+    ) -> Self {
+        let board = Arc::new(GatewayShards::new(Arc::new(AtomicBool::new(false))));
+        board.own(0);
+        Self::for_shard(app, chat, 0, board, register, dev_guild_id)
+    }
+
+    pub fn for_shard(
+        app: App,
+        chat: Arc<chat_port::DiscordChat>,
+        shard: u32,
+        board: Arc<GatewayShards>,
         register: CommandScope,
         dev_guild_id: Option<u64>,
     ) -> Self {
@@ -50,10 +68,11 @@ impl Handler {
             data: Data {
                 app: app.with_platform(&CAPABILITIES),
                 chat,
-                gateway_connected,
+                shard,
+                board,
                 register,
                 dev_guild_id,
-                registered: AtomicBool::new(false),
+                registered: AtomicBool::new(shard != 0),
             },
         }
     }
@@ -105,7 +124,6 @@ pub fn intents() -> GatewayIntents {
         | GatewayIntents::MESSAGE_CONTENT
 }
 
-/// Connects to the gateway and serves until `shutdown` turns true.
 /// Discord refused the bot's connection for a reason only an operator can fix: `run` stops (exit code 78) with the
 /// fix instead of reconnecting in a loop.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -115,16 +133,9 @@ pub struct Refused {
     pub fix: String,
 }
 
-pub async fn run(
-    connection: Connection,
-    app: App,
-    chat: Arc<chat_port::DiscordChat>,
-    gateway_connected: Arc<AtomicBool>,
-    mut shutdown: tokio::sync::watch::Receiver<bool>,
-) -> anyhow::Result<()> {
-    let http = connection.http()?;
-    // A rejected token is found before connecting: serenity would otherwise fall back to Discord's default
-    // gateway address and retry for ever.
+/// A rejected token is found before connecting: serenity would otherwise fall back to Discord's default gateway
+/// address and retry for ever.
+pub async fn check_token(http: &Http) -> anyhow::Result<()> {
     if let Err(serenity::Error::Http(e)) = http.get_current_user().await
         && e.status_code() == Some(reqwest::StatusCode::UNAUTHORIZED)
     {
@@ -135,43 +146,7 @@ pub async fn run(
         }
         .into());
     }
-    let framework = Handler::new(
-        app,
-        chat,
-        gateway_connected.clone(),
-        connection.register,
-        connection.dev_guild_id,
-    );
-    // Our Http carries the request timeout and, in tests, the loopback proxy.
-    let mut client = serenity::all::ClientBuilder::new_with_http(http, intents())
-        .framework(framework)
-        .await
-        .context("building the Discord client")?;
-    let shard_manager = client.shard_manager.clone();
-    let stopper = tokio::spawn(async move {
-        while !*shutdown.borrow() {
-            if shutdown.changed().await.is_err() {
-                break;
-            }
-        }
-        shard_manager.shutdown_all().await;
-    });
-    let result = client.start().await;
-    gateway_connected.store(false, Ordering::Relaxed);
-    stopper.abort();
-    match result {
-        Ok(()) => Ok(()),
-        Err(serenity::Error::Gateway(e)) if refused(&e).is_some() => {
-            let fix = refused(&e).unwrap_or_default();
-            tracing::error!(error = %e, fix, "Discord refused the gateway connection");
-            Err(Refused {
-                reason: e.to_string(),
-                fix: fix.to_owned(),
-            }
-            .into())
-        }
-        Err(e) => Err(anyhow::Error::new(e).context("Discord gateway")),
-    }
+    Ok(())
 }
 
 /// What to do about a gateway refusal that reconnecting cannot fix.

@@ -31,6 +31,7 @@ pub const MEMBERS: &str = "career_circle_members";
 pub const DATABASE_UP: &str = "career_circle_database_up";
 pub const WORKER_PAUSED: &str = "career_circle_worker_paused";
 pub const GATEWAY_CONNECTED: &str = "career_circle_gateway_connected";
+pub const GATEWAY_SHARD_CONNECTED: &str = "career_circle_gateway_shard_connected";
 pub const BUILD_INFO: &str = "career_circle_build_info";
 
 /// The commands whose use is counted, by their path in the command table ("circle create"): the table is the one
@@ -244,6 +245,8 @@ pub struct Live<'a> {
     /// The Discord gateway's state; None on an instance that runs no gateway (`discord.gateway = false`), which
     /// then exports no gateway series rather than a "disconnected" one.
     pub discord_gateway: Option<bool>,
+    /// The gateway shards this instance owns (none on a standby or a gateway-less instance).
+    pub discord_shards: Vec<super::shards::ShardView>,
     pub worker: &'a WorkerStatus,
 }
 
@@ -279,6 +282,19 @@ pub fn render_live(live: &Live<'_>) -> String {
             "platform",
             &[("discord".to_owned(), flag(connected))],
         );
+        let shards: Vec<(String, f64)> = live
+            .discord_shards
+            .iter()
+            .map(|s| (s.shard.to_string(), flag(s.connected)))
+            .collect();
+        if !shards.is_empty() {
+            out.labelled(
+                GATEWAY_SHARD_CONNECTED,
+                "Each gateway shard this instance owns: connected (1) or not (0). A standby owns none.",
+                "shard",
+                &shards,
+            );
+        }
     }
     let Some(db) = live.database else {
         return out.0;
@@ -446,6 +462,7 @@ mod tests {
             now,
             database: Some(&db),
             discord_gateway: Some(false),
+            discord_shards: Vec::new(),
             worker: &worker,
         });
         for line in [
@@ -469,6 +486,7 @@ mod tests {
             now,
             database: None,
             discord_gateway: None,
+            discord_shards: Vec::new(),
             worker: &worker,
         });
         assert!(

@@ -1,6 +1,7 @@
 //! The operator endpoint: `/healthz` for orchestrators and `/metrics` for Prometheus.
 
 pub mod metrics;
+pub mod shards;
 pub mod status;
 
 use std::net::SocketAddr;
@@ -28,6 +29,8 @@ pub struct Health {
     pub gateway_connected: Arc<AtomicBool>,
     /// False when this process runs no gateway (then only the database counts).
     pub gateway_expected: bool,
+    /// The shards this instance owns, when it runs a gateway (the flag above is derived from them).
+    pub gateway_shards: Option<Arc<shards::GatewayShards>>,
     /// The worker's pauses: a rejected token makes the instance unhealthy.
     pub worker: WorkerStatus,
     /// The clock the worker runs on, for the age of the oldest due delivery.
@@ -100,6 +103,18 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
         "gateway": if !state.health.gateway_expected { "not running" } else if gateway_ok { "connected" } else { "disconnected" },
         "worker": worker,
     });
+    if let (Some(board), Some(map)) = (&state.health.gateway_shards, body.as_object_mut()) {
+        let owned = board.owned();
+        map.insert(
+            "shards".into(),
+            serde_json::json!({
+                "total": board.total(),
+                "owned": owned.iter().map(|s| s.shard).collect::<Vec<_>>(),
+                "connected": owned.iter().filter(|s| s.connected).map(|s| s.shard).collect::<Vec<_>>(),
+                "standby": board.is_settled() && owned.is_empty(),
+            }),
+        );
+    }
     if let (Some(reason), Some(map)) = (state.health.worker.refusal(), body.as_object_mut()) {
         map.insert("reason".into(), serde_json::Value::String(reason));
     }
@@ -143,6 +158,11 @@ async fn render_metrics(State(state): State<AppState>) -> impl IntoResponse {
         discord_gateway: health
             .gateway_expected
             .then(|| health.gateway_connected.load(Ordering::Relaxed)),
+        discord_shards: health
+            .gateway_shards
+            .as_ref()
+            .map(|b| b.owned())
+            .unwrap_or_default(),
         worker: &health.worker,
     }));
     (

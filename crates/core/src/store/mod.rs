@@ -15,6 +15,7 @@ pub mod replies;
 pub mod reviews;
 pub mod scorecard;
 pub mod scratch;
+pub mod shard_locks;
 pub mod specs;
 pub mod wins;
 
