@@ -31,4 +31,5 @@ mod schema;
 mod scripts;
 mod security;
 mod servers_e2e;
+mod shards;
 mod simulate;

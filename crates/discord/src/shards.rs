@@ -25,8 +25,10 @@ use career_circle_core::store::shard_locks::{ShardLock, ShardLocks};
 
 use crate::{Connection, Handler, Refused, chat_port, faults, intents, refused};
 
-/// Discord's identify window: one identify per bucket per 5 s.
-const IDENTIFY_EVERY: Duration = Duration::from_secs(5);
+/// Discord's identify window is one identify per bucket per 5 s. The slot is booked before the client connects,
+/// and the identify itself follows a moment later (longer on a busy machine): a second of margin keeps two
+/// identifies 5 s apart even when the first one's connection was the slower.
+const IDENTIFY_EVERY: Duration = Duration::from_secs(6);
 /// How often a standby looks for a free shard, and an owner checks that its lock still holds.
 const POLL: Duration = Duration::from_secs(1);
 

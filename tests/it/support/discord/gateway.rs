@@ -1,13 +1,18 @@
 //! The gateway side (v10, JSON, no transport compression): HELLO, IDENTIFY → READY +
 //! GUILD_CREATE, heartbeats, RESUME with replay, and dispatches pushed by tests.
 //!
+//! Sharding as Discord does it: a session identifies as `[shard, total]`; a guild's events go to the sessions of
+//! shard `(guild_id >> 22) % total`, DMs to shard 0; identifies in one bucket (`shard % max_concurrency`) closer than
+//! 5 s apart are answered with an invalid session (op 9); two live sessions on the same shard are a problem (both
+//! would receive every event, as on Discord).
+//!
 //! serenity 0.12 connects to `<url>?v=10` and sets `compress: true` in IDENTIFY, which asks
 //! Discord to zlib some payloads as binary frames; it reads text frames just as well, so the
 //! loopback always answers in text.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -43,6 +48,10 @@ pub struct GatewayStats {
     pub resumes: usize,
     pub heartbeats: usize,
     pub dispatches: usize,
+    /// Identifies answered with op 9 for breaking the bucket rule.
+    pub invalid_sessions: usize,
+    /// Identifies for a shard that a live session already held.
+    pub duplicate_shards: usize,
 }
 
 enum Outgoing {
@@ -54,6 +63,8 @@ enum Outgoing {
 struct Session {
     seq: u64,
     intents: u64,
+    /// [shard, total] from IDENTIFY.
+    shard: (u64, u64),
     log: Vec<(u64, String)>,
     conn: Option<u64>,
 }
@@ -71,6 +82,9 @@ struct HubState {
     frames: Vec<Value>,
     problems: Vec<String>,
     heartbeat: Duration,
+    /// Discord's identify rule: one identify per bucket per this long.
+    identify_window: Duration,
+    last_identify: HashMap<u64, Instant>,
 }
 
 pub struct Hub {
@@ -89,6 +103,8 @@ impl Hub {
                 frames: Vec::new(),
                 problems: Vec::new(),
                 heartbeat: DEFAULT_HEARTBEAT,
+                identify_window: Duration::from_secs(5),
+                last_identify: HashMap::new(),
             }),
             changed: watch::Sender::new(GatewayStats::default()),
         }
@@ -120,6 +136,19 @@ impl Hub {
         self.lock().heartbeat = interval;
     }
 
+    /// The [shard, total] of each identify, in order.
+    pub fn identified_shards(&self) -> Vec<(u64, u64)> {
+        self.lock()
+            .frames
+            .iter()
+            .filter(|f| f["op"] == 2)
+            .map(|f| {
+                let s = &f["d"]["shard"];
+                (s[0].as_u64().unwrap_or(0), s[1].as_u64().unwrap_or(1))
+            })
+            .collect()
+    }
+
     pub async fn wait_for(&self, timeout: Duration, done: impl Fn(&GatewayStats) -> bool) -> bool {
         let mut rx = self.changed.subscribe();
         tokio::time::timeout(timeout, rx.wait_for(|s| done(s)))
@@ -135,15 +164,19 @@ impl Hub {
         }
     }
 
-    /// Sends a dispatch to every session the intents allow; returns how many it went to.
+    /// Sends a dispatch to every session of the event's shard that the intents allow; returns how many it went to.
     pub fn dispatch(&self, t: &str, d: &Value, mentions_bot: bool) -> usize {
         let mut state = self.lock();
         let ids: Vec<String> = state.sessions.keys().cloned().collect();
+        let guild = guild_of(t, d);
         let mut sent = 0;
         for id in ids {
             let Some(session) = state.sessions.get(&id) else {
                 continue;
             };
+            if shard_of(guild, session.shard.1) != session.shard.0 {
+                continue;
+            }
             let Some(payload) = shape_for_intents(t, d, session.intents, mentions_bot) else {
                 continue;
             };
@@ -153,6 +186,20 @@ impl Hub {
         self.publish(&state);
         sent
     }
+}
+
+/// The guild an event belongs to, if any: its `guild_id`, or the guild itself for guild events.
+fn guild_of(t: &str, d: &Value) -> Option<u64> {
+    let id = match t {
+        "GUILD_CREATE" | "GUILD_UPDATE" | "GUILD_DELETE" => &d["id"],
+        _ => &d["guild_id"],
+    };
+    id.as_str().and_then(|s| s.parse().ok())
+}
+
+/// Discord's rule: a guild's events go to shard `(guild_id >> 22) % total`; everything else (DMs) to shard 0.
+pub fn shard_of(guild: Option<u64>, total: u64) -> u64 {
+    guild.map_or(0, |g| (g >> 22) % total.max(1))
 }
 
 /// Applies what Discord does with intents: no guild/DM message events without their intent,
@@ -411,6 +458,46 @@ fn identify(discord: &LoopbackDiscord, conn_id: u64, d: &Value) -> Reply {
     if intents & PRIVILEGED & !discord.state().privileged_intents != 0 {
         return Reply::Close(4014, "Disallowed intent(s).".into());
     }
+    let shard = match d.get("shard") {
+        None | Some(Value::Null) => (0, 1),
+        Some(v) => match (v[0].as_u64(), v[1].as_u64()) {
+            (Some(id), Some(total)) if total > 0 && id < total => (id, total),
+            _ => return Reply::Close(4010, "Invalid shard.".into()),
+        },
+    };
+    let max_concurrency = discord.state().max_concurrency.max(1);
+    {
+        let mut state = hub.lock();
+        let bucket = shard.0 % max_concurrency;
+        let now = Instant::now();
+        let window = state.identify_window;
+        if let Some(since) = state
+            .last_identify
+            .get(&bucket)
+            .map(|last| now.duration_since(*last))
+            && since < window
+        {
+            state.stats.invalid_sessions += 1;
+            state.problems.push(format!(
+                "gateway: identify for shard {shard:?} {since:?} after the last one in bucket {bucket} (Discord allows one per {window:?})"
+            ));
+            hub.publish(&state);
+            return Reply::Send(vec![
+                json!({"op": 9, "d": false, "s": null, "t": null}).to_string(),
+            ]);
+        }
+        state.last_identify.insert(bucket, now);
+        if state
+            .sessions
+            .values()
+            .any(|s| s.conn.is_some() && s.shard == shard)
+        {
+            state.stats.duplicate_shards += 1;
+            state.problems.push(format!(
+                "gateway: two live sessions hold shard {shard:?}: both receive every event"
+            ));
+        }
+    }
     let (ready, guilds) = {
         let state = discord.state();
         let seeds = &state.seeds;
@@ -420,7 +507,7 @@ fn identify(discord: &LoopbackDiscord, conn_id: u64, d: &Value) -> Reply {
         let present: Vec<String> = state
             .guilds
             .values()
-            .filter(|g| g.bot_in)
+            .filter(|g| g.bot_in && shard_of(g.id.parse().ok(), shard.1) == shard.0)
             .map(|g| g.id.clone())
             .collect();
         let ready = json!({
@@ -428,7 +515,7 @@ fn identify(discord: &LoopbackDiscord, conn_id: u64, d: &Value) -> Reply {
             "user": model::current_user_json(bot),
             "guilds": present.iter().map(|id| json!({"id": id, "unavailable": true})).collect::<Vec<_>>(),
             "resume_gateway_url": state.gateway_url,
-            "shard": d.get("shard").cloned().unwrap_or_else(|| json!([0, 1])),
+            "shard": [shard.0, shard.1],
             "application": {"id": seeds.application_id, "flags": 557_056},
             "private_channels": [],
             "relationships": [],
@@ -462,14 +549,17 @@ fn identify(discord: &LoopbackDiscord, conn_id: u64, d: &Value) -> Reply {
     {
         return Reply::Close(4005, "Already authenticated.".into());
     }
-    // A client that identifies again has given up its old sessions.
-    state.sessions.retain(|_, s| s.conn.is_some());
+    // A client that identifies again has given up its old session on that shard.
+    state
+        .sessions
+        .retain(|_, s| s.conn.is_some() || s.shard != shard);
     let session_id = model::snowflake();
     state.sessions.insert(
         session_id.clone(),
         Session {
             seq: 0,
             intents,
+            shard,
             log: Vec::new(),
             conn: Some(conn_id),
         },

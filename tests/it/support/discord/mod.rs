@@ -124,6 +124,9 @@ struct State {
     token_rejected_until: Option<Instant>,
     /// The privileged intents the application has switched on in the developer portal.
     privileged_intents: u64,
+    /// What `GET /gateway/bot` recommends, and the identify buckets.
+    recommended_shards: u64,
+    max_concurrency: u64,
 }
 
 struct Inner {
@@ -283,6 +286,38 @@ impl LoopbackDiscord {
             },
         );
         (guild_id, channel_id)
+    }
+
+    /// Like `add_guild`, with an id whose events go to `shard` of `total` (`(id >> 22) % total`).
+    pub fn add_guild_on_shard(&self, name: &str, shard: u64, total: u64) -> (String, String) {
+        loop {
+            let (guild, channel) = self.add_guild(name);
+            let id: u64 = guild.parse().unwrap();
+            if gateway::shard_of(Some(id), total) == shard {
+                return (guild, channel);
+            }
+            // Not this one: forget it and draw the next id (ids grow by one when drawn in the same millisecond).
+            let mut state = self.state();
+            state.guilds.remove(&guild);
+            state.channels.remove(&channel);
+        }
+    }
+
+    /// What `GET /gateway/bot` answers: the recommended shard count and the identify buckets.
+    pub fn set_sharding(&self, recommended_shards: u64, max_concurrency: u64) {
+        let mut state = self.state();
+        state.recommended_shards = recommended_shards.max(1);
+        state.max_concurrency = max_concurrency.max(1);
+    }
+
+    /// Each identify's [shard, total], in order.
+    pub fn identified_shards(&self) -> Vec<(u64, u64)> {
+        self.inner.hub.identified_shards()
+    }
+
+    /// Gateway protocol problems seen (early identifies, duplicate shards, ...).
+    pub fn gateway_problems(&self) -> Vec<String> {
+        self.inner.hub.problems()
     }
 
     /// A text channel added to a guild (as a member with Manage Channels would).
@@ -900,6 +935,8 @@ fn seed(gateway_url: String) -> State {
         limits: limits::Limits::default(),
         token_rejected_until: None,
         privileged_intents: gateway::PRIVILEGED,
+        recommended_shards: 1,
+        max_concurrency: 1,
     }
 }
 

@@ -421,8 +421,8 @@ impl LoopbackDiscord {
             ("GET", "/gateway") => Reply::ok(json!({"url": state.gateway_url})),
             ("GET", "/gateway/bot") => Reply::ok(json!({
                 "url": state.gateway_url,
-                "shards": 1,
-                "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 86_400_000, "max_concurrency": 1},
+                "shards": state.recommended_shards,
+                "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 86_400_000, "max_concurrency": state.max_concurrency},
             })),
             ("GET", "/users/@me") => match state.users.get(&state.seeds.bot_user_id) {
                 Some(bot) => Reply::ok(model::current_user_json(bot)),
