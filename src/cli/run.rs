@@ -102,10 +102,12 @@ pub async fn serve(
     clock: Arc<dyn Clock>,
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let pool = store::connect(
+    let pool = store::connect_with_timeouts(
         settings.database_url(),
         settings.database.max_connections,
         settings.database.connect_timeout,
+        settings.database.statement_timeout,
+        settings.database.idle_in_transaction_timeout,
     )
     .await
     .map_err(|e| {
@@ -257,8 +259,17 @@ async fn plan_loop(
     tick: Duration,
     mut stop: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
+    let mut maintained: Option<chrono::DateTime<chrono::Utc>> = None;
     while !*stop.borrow() {
-        if let Err(e) = planner.tick(clock.now()).await {
+        let now = clock.now();
+        // The outbox's partitions: at start, then hourly (it is cheap, and only one instance does it at a time).
+        if maintained.is_none_or(|at| now - at >= chrono::Duration::hours(1)) {
+            match planner.maintain(now).await {
+                Ok(_) => maintained = Some(now),
+                Err(e) => tracing::warn!(error = ?e, "outbox maintenance failed; will retry"),
+            }
+        }
+        if let Err(e) = planner.tick(now).await {
             // The watermark did not move, so the next tick covers the same window again: nothing is lost.
             tracing::error!(error = ?e, "planner tick failed; will retry");
         }

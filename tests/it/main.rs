@@ -19,6 +19,7 @@ mod loopback_discord;
 mod measuring_stick;
 mod membership;
 mod ops;
+mod outbox_partitions;
 mod pg_restart;
 mod process;
 mod recovery;

@@ -63,6 +63,11 @@ pub struct DatabaseSettings {
     pub url: SecretString,
     pub max_connections: u32,
     pub connect_timeout: Duration,
+    /// A statement running longer is cancelled (a guard against a runaway query, not a tuning knob).
+    pub statement_timeout: Duration,
+    /// A session idle inside a transaction this long is ended, so a stuck instance cannot hold locks or keep
+    /// vacuum from cleaning the outbox.
+    pub idle_in_transaction_timeout: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,6 +166,8 @@ pub struct ScheduleSettings {
     pub deep_dive: CronSchedule,
     pub checkin_window: Duration,
     pub review_window: Duration,
+    /// Delivery history older than this is dropped a year at a time (the outbox's partitions).
+    pub retention: Duration,
 }
 
 impl ScheduleSettings {
@@ -297,6 +304,8 @@ struct RawDatabase {
     url: String,
     max_connections: Number,
     connect_timeout: String,
+    statement_timeout: String,
+    idle_in_transaction_timeout: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -325,6 +334,7 @@ struct RawSchedule {
     deep_dive: String,
     checkin_window: String,
     review_window: String,
+    retention: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -470,6 +480,14 @@ impl Settings {
                 1000,
             )?,
             connect_timeout: positive("database.connect_timeout", &raw.database.connect_timeout)?,
+            statement_timeout: positive(
+                "database.statement_timeout",
+                &raw.database.statement_timeout,
+            )?,
+            idle_in_transaction_timeout: positive(
+                "database.idle_in_transaction_timeout",
+                &raw.database.idle_in_transaction_timeout,
+            )?,
         };
 
         let discord = DiscordSettings {
@@ -544,7 +562,16 @@ impl Settings {
             deep_dive: cron("schedule.deep_dive", &s.deep_dive)?,
             checkin_window: positive("schedule.checkin_window", &s.checkin_window)?,
             review_window: positive("schedule.review_window", &s.review_window)?,
+            retention: positive("schedule.retention", &s.retention)?,
         };
+        // The planner looks back over the grace window and two months more (to record what a restart missed):
+        // history it can still reach must not be dropped.
+        if schedule.retention < schedule.grace + Duration::from_secs(90 * 86_400) {
+            return Err(SettingsError::new(
+                "schedule.retention",
+                "must be at least schedule.grace plus 90 days",
+            ));
+        }
 
         let w = &raw.worker;
         let worker = WorkerSettings {

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike as _, Utc};
 use sqlx::PgPool;
 
 use crate::clock::to_chrono;
@@ -23,6 +23,9 @@ use crate::store::planner::{self as sql, Occurrences};
 
 /// The local time a taken offer's 6- and 12-month question arrives on its day, in the member's zone.
 pub const HINDSIGHT_AT: (u32, u32) = (9, 0);
+
+/// How long dropping an old partition may wait for the outbox's lock before giving up until the next time.
+const DROP_LOCK_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// How far back a restart looks beyond the grace window, to record what it missed as skipped. Older gaps are
 /// not recorded at all (a bot down for a year does not need a year of "skipped" rows).
@@ -85,6 +88,50 @@ impl Planner {
             );
         }
         Ok(report)
+    }
+
+    /// Keeps the outbox's partitions: this, last and next year's made ahead (so the planner's inserts never wait
+    /// on DDL), and years older than the retention dropped. Its own short transactions under the planner's lock,
+    /// so one instance does it and the tick's big insert never runs under a DDL lock. Returns the partitions
+    /// dropped; a drop that could not get the outbox's lock within a second is left for the next time.
+    pub async fn maintain(&self, now: DateTime<Utc>) -> anyhow::Result<Vec<String>> {
+        let year = now.year();
+        let mut tx = self.pool.begin().await?;
+        if !sql::try_lock_tick(&mut *tx).await? {
+            return Ok(Vec::new());
+        }
+        for y in year - 1..=year + 1 {
+            if !crate::store::partitions::ensure_year(&mut *tx, y).await? {
+                tracing::warn!(
+                    year = y,
+                    "the outbox's default partition holds rows of this year; it gets no partition of its own"
+                );
+            }
+        }
+        tx.commit().await?;
+
+        // A year goes when its last day is older than the retention.
+        let cutoff = (now - to_chrono(self.schedule.retention)).year();
+        let mut tx = self.pool.begin().await?;
+        if !sql::try_lock_tick(&mut *tx).await? {
+            return Ok(Vec::new());
+        }
+        match crate::store::partitions::drop_before(&mut tx, cutoff, DROP_LOCK_TIMEOUT).await {
+            Ok(dropped) => {
+                tx.commit().await?;
+                if !dropped.is_empty() {
+                    tracing::info!(
+                        ?dropped,
+                        "dropped delivery history older than the retention"
+                    );
+                }
+                Ok(dropped)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not drop old delivery history now; trying again later");
+                Ok(Vec::new())
+            }
+        }
     }
 
     async fn plan(

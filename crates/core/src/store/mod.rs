@@ -8,6 +8,7 @@ pub mod deliveries;
 pub mod dm_channels;
 pub mod opportunities;
 pub mod pacing;
+pub mod partitions;
 pub mod planner;
 pub mod portfolio;
 pub mod redactions;
@@ -37,6 +38,31 @@ pub async fn connect(
         .max_connections(max_connections)
         .acquire_timeout(connect_timeout)
         .connect(url)
+        .await
+}
+
+/// A pool for the long-running bot: each session cancels a runaway statement and ends a transaction left idle,
+/// so a stuck instance can neither hold the outbox's locks nor keep vacuum from its dead rows.
+pub async fn connect_with_timeouts(
+    url: &str,
+    max_connections: u32,
+    connect_timeout: Duration,
+    statement_timeout: Duration,
+    idle_in_transaction_timeout: Duration,
+) -> sqlx::Result<PgPool> {
+    let ms = |d: Duration| d.as_millis().to_string();
+    let options: sqlx::postgres::PgConnectOptions = url.parse()?;
+    let options = options.options([
+        ("statement_timeout", ms(statement_timeout)),
+        (
+            "idle_in_transaction_session_timeout",
+            ms(idle_in_transaction_timeout),
+        ),
+    ]);
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(connect_timeout)
+        .connect_with(options)
         .await
 }
 
