@@ -17,6 +17,34 @@ fn bench_schedule_smoke() {
     );
 }
 
+#[test]
+fn bench_outbox_smoke() {
+    let json = bench(&["outbox", "--rows", "300"]);
+    let runs = json["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 4, "{json}");
+    for run in runs {
+        assert_eq!(
+            run["recorded"], 300,
+            "every row claimed and recorded once: {run}"
+        );
+        assert!(run["claim_p99_ms"].as_f64().unwrap() >= run["claim_p50_ms"].as_f64().unwrap());
+        assert!(run["index_mib_after"].as_f64().unwrap() > 0.0, "{run}");
+    }
+    let kinds: Vec<(bool, bool)> = runs
+        .iter()
+        .map(|r| {
+            (
+                r["partitioned"].as_bool().unwrap(),
+                r["long_transaction"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![(true, false), (false, false), (true, true), (false, true)]
+    );
+}
+
 fn bench(args: &[&str]) -> serde_json::Value {
     let out = Command::new(env!("CARGO_BIN_EXE_career-circle"))
         .arg("bench")

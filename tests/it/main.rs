@@ -26,6 +26,7 @@ mod recovery;
 mod reliability;
 mod render_limits;
 mod reviews;
+mod scaling_plan;
 mod schedule_planner;
 mod schedule_worker;
 mod schema;

@@ -510,7 +510,13 @@ async fn the_export_holds_everything_the_deletion_removes(pool: PgPool) {
         w.app.spec_visibility(x, "circle").await.unwrap();
     }
     w.app
-        .spec_save(ann, &[("vision".into(), "lead product".into())])
+        .spec_save(
+            ann,
+            &[
+                ("vision".into(), "lead product".into()),
+                ("milestones".into(), "Now-1y: ship the ledger".into()),
+            ],
+        )
         .await
         .unwrap();
     w.app.win_add(ann, "a win", None).await.unwrap();
@@ -527,6 +533,60 @@ async fn the_export_holds_everything_the_deletion_removes(pool: PgPool) {
         )
         .await
         .unwrap();
+    // The measuring stick's records: a metric with a value, a milestone checked, her offer taken and shared with
+    // Bob's opinion on it, and her opinion on Bob's shared offer.
+    w.app
+        .metric_add(
+            ann,
+            career_circle_core::app::scorecard::MetricAdd {
+                name: "posts",
+                value_type: "count",
+                kind: "leading",
+                target: None,
+                private: false,
+            },
+        )
+        .await
+        .unwrap();
+    w.app
+        .dm_message(ann, "metric posts: 3\nmilestone 1y: on track", None)
+        .await
+        .unwrap();
+    let shares = Arc::new(RecordingChat::with_capabilities(
+        &career_circle_discord::CAPABILITIES,
+    ));
+    let app = w.app.clone().with_chat(shares.clone());
+    app.opportunity_decide(ann, "Acme", "taken").await.unwrap();
+    app.opportunity_share(ann, "Acme", false, None)
+        .await
+        .unwrap();
+    let home = career_circle_core::chat::ThreadRef::channel("home");
+    let anns_offer = shares.sent()[0].posted.message_id.clone();
+    assert!(
+        app.channel_message(bob, &home, "o1", "take it", Some(&anns_offer), &[])
+            .await
+            .unwrap()
+    );
+    app.opportunity_evaluate(
+        bob,
+        career_circle_core::app::opportunities::Evaluate {
+            name: "Bob's offer",
+            scores: [3, 3, 3, 3, 3],
+            fails: None,
+            bet: None,
+        },
+    )
+    .await
+    .unwrap();
+    app.opportunity_share(bob, "Bob's offer", false, None)
+        .await
+        .unwrap();
+    let bobs_offer = shares.sent()[1].posted.message_id.clone();
+    assert!(
+        app.channel_message(ann, &home, "o2", "think twice", Some(&bobs_offer), &[])
+            .await
+            .unwrap()
+    );
     let chat = Arc::new(RecordingChat::new());
     w.drive(t("2027-04-05T10:00:00Z"), Duration::hours(1), &chat)
         .await;
@@ -582,6 +642,20 @@ async fn the_export_holds_everything_the_deletion_removes(pool: PgPool) {
             .await
             .unwrap()
     );
+
+    // Six months after taking Acme, how it turned out.
+    w.clock.set(t("2027-10-01T12:00:00Z"));
+    w.app
+        .opportunity_lived(
+            ann,
+            career_circle_core::app::opportunities::Lived {
+                offer: "Acme",
+                scores: [3, 4, 3, 4],
+                note: None,
+            },
+        )
+        .await
+        .unwrap();
 
     let export = w.app.me_export(&dm).await.unwrap();
     let json: Value = serde_json::from_slice(&export.files[0].bytes).unwrap();
@@ -674,13 +748,48 @@ async fn the_export_holds_everything_the_deletion_removes(pool: PgPool) {
             "SELECT count(*) FROM pending_replies WHERE member_id = ANY($1)",
             len("waiting_messages"),
         ),
+        (
+            "spec_metrics",
+            "SELECT count(*) FROM spec_metrics WHERE member_id = ANY($1)",
+            len("scorecard_metrics"),
+        ),
+        (
+            "metric_values",
+            "SELECT count(*) FROM metric_values v JOIN spec_metrics m ON m.id = v.metric_id
+             WHERE m.member_id = ANY($1)",
+            nested("scorecard_metrics", "values"),
+        ),
+        (
+            "milestone_checks",
+            "SELECT count(*) FROM milestone_checks WHERE member_id = ANY($1)",
+            len("scorecard_milestones"),
+        ),
+        (
+            "opportunity_hindsight",
+            "SELECT count(*) FROM opportunity_hindsight h JOIN opportunity_evaluations e ON e.id = h.evaluation_id
+             WHERE e.member_id = ANY($1)",
+            nested("opportunities", "hindsight"),
+        ),
+        (
+            "opportunity_shares",
+            "SELECT count(*) FROM opportunity_shares s JOIN opportunity_evaluations e ON e.id = s.evaluation_id
+             WHERE e.member_id = ANY($1)",
+            nested("opportunities", "shared_with"),
+        ),
+        (
+            "opportunity_opinions",
+            "SELECT count(*) FROM opportunity_opinions o JOIN opportunity_evaluations e ON e.id = o.evaluation_id
+             WHERE e.member_id = ANY($1) OR o.author_id = ANY($1)",
+            nested("opportunities", "opinions") + len("opinions_written"),
+        ),
     ];
     let reached: Vec<String> = sqlx::query_scalar(
         "WITH RECURSIVE reach(t) AS (
              SELECT 'members'::text
              UNION SELECT c.conrelid::regclass::text FROM pg_constraint c JOIN reach r ON c.confrelid::regclass::text = r.t
              WHERE c.contype = 'f' AND c.confdeltype = 'c')
-         SELECT t FROM reach WHERE t NOT IN ('circles', 'servers') ORDER BY t",
+         SELECT t FROM reach WHERE t NOT IN ('circles', 'servers')
+           AND NOT (SELECT relispartition FROM pg_class WHERE oid = t::regclass) ORDER BY t",
     )
     .fetch_all(&w.pool)
     .await

@@ -500,10 +500,67 @@ async fn tick_statements_do_not_grow_with_members(pool: PgPool) {
         .take(40)
         .collect();
     w.circle_with_members("g2", "UTC", &zones).await;
-    // ... and the same kinds of month for 41 members in two circles.
+    // ... and the same kinds of month for 41 members in two circles (a first tick lists the new pairs).
+    let relisted = planner.tick(t("2027-07-31T00:00:00Z")).await.unwrap();
+    assert!(
+        relisted.listed_pairs,
+        "new members: the pairs are listed again"
+    );
     let big = planner.tick(t("2027-08-01T10:00:00Z")).await.unwrap();
     assert_eq!(small.statements, big.statements, "{small:?} {big:?}");
+    assert!(
+        !small.listed_pairs && !big.listed_pairs,
+        "{small:?} {big:?}"
+    );
     assert!(big.inserted > 41 * 3, "{big:?}");
+}
+
+/// The pairs in use are listed only when the schedules change: joining, leaving, a member's or a circle's zone, a
+/// circle's schedule. A new member in a zone nobody had is planned for at once.
+#[sqlx::test]
+async fn the_schedules_are_listed_again_only_when_they_change(pool: PgPool) {
+    let w = world(pool, "2027-03-31T00:00:00Z");
+    let members = w.circle_with_members("g1", "UTC", &["UTC"]).await;
+    let planner = w.planner();
+    assert!(
+        planner
+            .tick(t("2027-03-31T00:00:00Z"))
+            .await
+            .unwrap()
+            .listed_pairs
+    );
+    assert!(
+        !planner
+            .tick(t("2027-03-31T01:00:00Z"))
+            .await
+            .unwrap()
+            .listed_pairs
+    );
+    w.app
+        .me_timezone(&members[0], "Pacific/Kiritimati")
+        .await
+        .unwrap();
+    let after_zone = planner.tick(t("2027-03-31T02:00:00Z")).await.unwrap();
+    assert!(after_zone.listed_pairs, "{after_zone:?}");
+    assert!(
+        !planner
+            .tick(t("2027-03-31T03:00:00Z"))
+            .await
+            .unwrap()
+            .listed_pairs
+    );
+    // Kiritimati (UTC+14) reaches 09:00 on April 1st at 19:00 UTC on March 31st: planned by the next tick.
+    let due = planner.tick(t("2027-03-31T19:00:00Z")).await.unwrap();
+    assert_eq!(due.inserted, 1, "{due:?}");
+    w.set_schedule(&members[0], "monthly_nudge", "0 10 1 * *")
+        .await;
+    assert!(
+        planner
+            .tick(t("2027-03-31T20:00:00Z"))
+            .await
+            .unwrap()
+            .listed_pairs
+    );
 }
 
 #[sqlx::test]

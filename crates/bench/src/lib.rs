@@ -4,6 +4,7 @@
 pub mod commands;
 pub mod deliver;
 pub mod memory;
+pub mod outbox;
 pub mod schedule;
 pub mod sink;
 pub mod standin;
@@ -47,6 +48,14 @@ pub enum Scenario {
         #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..=2_000_000))]
         burst: u32,
     },
+    /// The outbox as fast as the database allows (no platform): N pending rows claimed and recorded by three
+    /// workers; claim p50/p99, rows/s, dead rows and index size, partitioned against one plain table, each also
+    /// with a transaction held open for the whole run.
+    Outbox {
+        /// Pending rows to drain.
+        #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u32).range(10..=5_000_000))]
+        rows: u32,
+    },
     /// A mixed load of slash commands through serenity and poise into the use cases and the database, against a
     /// stand-in Discord on loopback: p50/p99 latency from gateway event to interaction callback, throughput.
     Commands {
@@ -80,6 +89,7 @@ pub async fn main(args: Args) -> u8 {
             commands::run(&settings, count, concurrency).await
         }
         Scenario::Memory { members, burst } => memory::run(&settings, members, burst).await,
+        Scenario::Outbox { rows } => outbox::run(&settings, rows).await,
         Scenario::DeliverWorker { sink, rate } => {
             let ws = deliver::worker_settings(&settings.worker, rate);
             match career_circle_core::store::connect(

@@ -6,6 +6,7 @@
 //! occurrences themselves are computed here, once per pair, with the time rules of `domain::recurrence`.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -35,6 +36,8 @@ const SKIP_RECORD_HORIZON: chrono::Duration = chrono::Duration::days(62);
 pub struct TickReport {
     /// Another instance held the planner lock: this tick planned nothing.
     pub busy: bool,
+    /// The (schedule, zone) pairs were listed afresh (the schedules changed since the last tick here).
+    pub listed_pairs: bool,
     pub occurrences: usize,
     pub inserted: u64,
     pub statements: u32,
@@ -44,11 +47,64 @@ pub struct TickReport {
 pub struct Planner {
     pool: PgPool,
     schedule: ScheduleSettings,
+    /// The pairs in use as last listed, with the schedules' version they were listed at.
+    pairs: Arc<Mutex<Option<Pairs>>>,
+}
+
+#[derive(Debug, Clone)]
+struct Pairs {
+    version: i64,
+    members: Vec<sql::ScheduleZone>,
+    circles: Vec<sql::ScheduleZone>,
 }
 
 impl Planner {
     pub fn new(pool: PgPool, schedule: ScheduleSettings) -> Self {
-        Self { pool, schedule }
+        Self {
+            pool,
+            schedule,
+            pairs: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// The (schedule, zone) pairs in use for members' and circles' kinds: kept from the last listing while the
+    /// schedules' version stands, so a tick with nothing changed scans no memberships.
+    async fn pairs(
+        &self,
+        tx: &mut sqlx::PgConnection,
+        version: i64,
+        schedules: &[(DeliveryKind, CronSchedule)],
+        report: &mut TickReport,
+    ) -> anyhow::Result<Pairs> {
+        let cached = self.pairs.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Some(p) = cached.filter(|p| p.version == version) {
+            return Ok(p);
+        }
+        let members = readable(
+            sql::schedule_zones(&mut *tx, schedules)
+                .await
+                .context("listing schedules")?,
+        );
+        let circles = readable(
+            sql::circle_schedule_zones(
+                &mut *tx,
+                &[(
+                    DeliveryKind::CheckinPrompt,
+                    self.schedule.checkin_prompt.clone(),
+                )],
+            )
+            .await
+            .context("listing circle schedules")?,
+        );
+        report.statements += 2;
+        report.listed_pairs = true;
+        let fresh = Pairs {
+            version,
+            members,
+            circles,
+        };
+        *self.pairs.lock().unwrap_or_else(|p| p.into_inner()) = Some(fresh.clone());
+        Ok(fresh)
     }
 
     /// The kinds with a schedule of their own, and their defaults.
@@ -145,10 +201,10 @@ impl Planner {
         };
         let grace = to_chrono(self.schedule.grace);
         let earliest = now - grace - SKIP_RECORD_HORIZON;
-        let from = match sql::planned_until(&mut *tx)
+        let watermark = sql::watermark(&mut *tx)
             .await
-            .context("reading the planner watermark")?
-        {
+            .context("reading the planner watermark")?;
+        let from = match watermark.planned_until {
             Some(until) => until.max(earliest),
             // A first start looks back only over the grace window: nothing before it was ever owed here.
             None => now - grace,
@@ -159,18 +215,16 @@ impl Planner {
         }
 
         let schedules = self.schedules();
-        let pairs = readable(
-            sql::schedule_zones(&mut *tx, &schedules)
-                .await
-                .context("listing schedules")?,
-        );
-        report.statements += 1;
+        let listed = self
+            .pairs(tx, watermark.schedules_version, &schedules, &mut report)
+            .await?;
+        let pairs = &listed.members;
 
         let default_of: HashMap<DeliveryKind, &CronSchedule> =
             schedules.iter().map(|(k, c)| (*k, c)).collect();
         let mut occ = Occurrences::default();
         let stale_before = now - grace;
-        for pair in &pairs {
+        for pair in pairs {
             let cron_kind = pair.cron_kind;
             let Some(default_cron) = default_of.get(&cron_kind) else {
                 continue;
@@ -232,16 +286,11 @@ impl Planner {
         // Circle-wide: the review thread opens when the check-in window closes, in the circle's zone.
         let prompt = DeliveryKind::CheckinPrompt;
         let prompt_default = self.schedule.checkin_prompt.clone();
-        let pairs = readable(
-            sql::circle_schedule_zones(&mut *tx, &[(prompt, prompt_default.clone())])
-                .await
-                .context("listing circle schedules")?,
-        );
-        report.statements += 1;
+        let pairs = &listed.circles;
         let mut circle_occ = Occurrences::default();
         let offset = self.schedule.checkin_window;
         let offset_c = to_chrono(offset);
-        for pair in &pairs {
+        for pair in pairs {
             let zone = pair.zone;
             for o in pair.cron.occurrences(zone, from - offset_c, now - offset_c) {
                 let at = shift(o.local, o.at, offset, zone);

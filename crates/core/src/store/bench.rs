@@ -122,3 +122,67 @@ pub async fn progress(pool: &PgPool) -> sqlx::Result<(i64, i64)> {
     .await?;
     Ok((row.pending, row.sent))
 }
+
+/// Turns the partitioned outbox of a scratch database back into one plain table with the same columns and
+/// indexes: what `bench outbox` measures the partitions against. Never run on a real database.
+pub async fn unpartition_outbox(pool: &PgPool) -> sqlx::Result<()> {
+    let mut tx = pool.begin().await?;
+    sqlx::query!("ALTER SEQUENCE deliveries_id_seq OWNED BY NONE")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query!(
+        "CREATE TABLE deliveries_flat (LIKE deliveries INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!("DROP TABLE deliveries")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query!("ALTER TABLE deliveries_flat RENAME TO deliveries")
+        .execute(&mut *tx)
+        .await?;
+    // The keys and indexes the outbox had before it was partitioned.
+    sqlx::query!(
+        "ALTER TABLE deliveries ADD PRIMARY KEY (id),
+         ADD CONSTRAINT deliveries_natural_key UNIQUE NULLS NOT DISTINCT (kind, circle_id, member_id, period)"
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "CREATE INDEX deliveries_pending_idx ON deliveries (next_attempt_at) WHERE status = 'pending'"
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!("CREATE INDEX deliveries_circle_idx ON deliveries (circle_id, kind, period)")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query!(
+        "CREATE INDEX deliveries_member_kind_period_idx ON deliveries (member_id, kind, period)"
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "CREATE UNIQUE INDEX deliveries_member_period_key ON deliveries (kind, member_id, period) WHERE per_member"
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await
+}
+
+/// The outbox's dead rows (as the statistics collector last saw them) and the size of its indexes, summed over
+/// its partitions when it has them.
+pub async fn outbox_health(pool: &PgPool) -> sqlx::Result<(i64, i64)> {
+    sqlx::query!("SELECT pg_stat_force_next_flush()")
+        .execute(pool)
+        .await?;
+    let row = sqlx::query!(
+        r#"SELECT COALESCE(sum(s.n_dead_tup), 0)::bigint AS "dead!",
+                  COALESCE(sum(pg_indexes_size(c.oid)), 0)::bigint AS "index_bytes!"
+           FROM pg_class c JOIN pg_stat_user_tables s ON s.relid = c.oid
+           WHERE c.relname = 'deliveries'
+              OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'deliveries'::regclass)"#
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok((row.dead, row.index_bytes))
+}

@@ -121,10 +121,25 @@ pub async fn try_lock_tick(db: impl sqlx::PgExecutor<'_>) -> sqlx::Result<bool> 
     .await
 }
 
-pub async fn planned_until(db: impl sqlx::PgExecutor<'_>) -> sqlx::Result<Option<DateTime<Utc>>> {
-    sqlx::query_scalar!("SELECT planned_until FROM planner_state WHERE id = 1")
-        .fetch_optional(db)
-        .await
+/// Where the planner stands: how far it has looked, and the version of the schedules in use (bumped by triggers
+/// whenever a (schedule, zone) pair may have come or gone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Watermark {
+    pub planned_until: Option<DateTime<Utc>>,
+    pub schedules_version: i64,
+}
+
+pub async fn watermark(db: impl sqlx::PgExecutor<'_>) -> sqlx::Result<Watermark> {
+    let row = sqlx::query!(
+        r#"SELECT (SELECT planned_until FROM planner_state WHERE id = 1) AS planned_until,
+                  (SELECT version FROM planner_schedules WHERE id = 1) AS "version!""#
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(Watermark {
+        planned_until: row.planned_until,
+        schedules_version: row.version,
+    })
 }
 
 pub async fn advance_planned_until(
