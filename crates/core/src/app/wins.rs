@@ -3,6 +3,7 @@
 use crate::app::{Actor, App, Error, Reply, Result, check_len};
 use crate::chat::fit::clip;
 use crate::chat::text::{Text, cmd, link};
+use crate::domain::narrative::Serves;
 use crate::domain::period::{Period, local_date};
 use crate::schedule::review::load::bounds;
 use crate::spans;
@@ -20,6 +21,18 @@ impl App {
         text: &str,
         link: Option<&str>,
         bet: Option<&str>,
+    ) -> Result<Reply> {
+        self.win_add_with(actor, text, link, bet, None).await
+    }
+
+    /// A win, its bet, and the milestone or skill it serves (already found in the spec).
+    pub(crate) async fn win_add_with(
+        &self,
+        actor: &Actor,
+        text: &str,
+        link: Option<&str>,
+        bet: Option<&str>,
+        serves: Option<(Serves, &str)>,
     ) -> Result<Reply> {
         let bet = bet
             .map(str::trim)
@@ -56,7 +69,7 @@ impl App {
                 .map(|w| w.created_at),
         )
         .await?;
-        wins::add(&self.pool, member.id, text, link, self.now(), bet).await?;
+        wins::add(&self.pool, member.id, text, link, self.now(), bet, serves).await?;
         Ok(Reply::private(
             "Logged. Wins you can attribute are wins you keep: they'll be in your next review post.",
         ))

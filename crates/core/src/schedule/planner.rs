@@ -23,6 +23,9 @@ use crate::store::planner::{self as sql, Occurrences};
 /// The local time a taken offer's 6- and 12-month question arrives on its day, in the member's zone.
 pub const HINDSIGHT_AT: (u32, u32) = (9, 0);
 
+/// The local time a landing plan's day-30, 60 and 90 questions arrive, in the member's zone.
+pub const LANDING_AT: (u32, u32) = (9, 0);
+
 /// How far back a restart looks beyond the grace window, to record what it missed as skipped. Older gaps are
 /// not recorded at all (a bot down for a year does not need a year of "skipped" rows).
 const SKIP_RECORD_HORIZON: chrono::Duration = chrono::Duration::days(62);
@@ -142,6 +145,18 @@ impl Planner {
             .context("inserting hindsight questions")?;
         report.statements += u32::from(!hindsight.is_empty());
 
+        // Landing plans: day 30, 60 and 90 of a new role, at 09:00 the member's time.
+        let landing = self
+            .landing_occurrences(from, now, stale_before)
+            .await
+            .context("listing landing plans")?;
+        report.statements += 1;
+        report.occurrences += landing.len();
+        report.inserted += sql::insert_landing(&self.pool, &landing, now)
+            .await
+            .context("inserting landing questions")?;
+        report.statements += u32::from(!landing.is_empty());
+
         // Circle-wide: the review thread opens when the check-in window closes, in the circle's zone.
         let prompt = DeliveryKind::CheckinPrompt;
         let prompt_default = self.schedule.checkin_prompt.clone();
@@ -239,6 +254,60 @@ impl Planner {
         Ok(out)
     }
 
+    /// Every landing question of plans that can fall near (lo, hi]: (instant, member, kind, local date).
+    async fn landing_dates(
+        &self,
+        lo: DateTime<Utc>,
+        hi: DateTime<Utc>,
+    ) -> anyhow::Result<Vec<(DateTime<Utc>, i64, DeliveryKind, chrono::NaiveDate)>> {
+        // A day wider each side for every zone's calendar.
+        let day = chrono::Duration::days(1);
+        let first = (lo - day).date_naive() - chrono::Days::new(90);
+        let last = (hi + day).date_naive() - chrono::Days::new(30);
+        let mut out = Vec::new();
+        for p in crate::store::events::plans_started_in(&self.pool, first, last).await? {
+            let Ok(zone) = p.zone.parse::<Zone>() else {
+                tracing::warn!(zone = %p.zone, "skipping a landing plan whose member's zone no longer reads");
+                continue;
+            };
+            for (n, kind) in DeliveryKind::LANDING {
+                let date = crate::domain::narrative::landing_date(p.started_on, n);
+                let local = date
+                    .and_hms_opt(LANDING_AT.0, LANDING_AT.1, 0)
+                    .unwrap_or_default();
+                out.push((resolve_local(local, zone), p.member_id, kind, date));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The landing questions due in (from, now].
+    async fn landing_occurrences(
+        &self,
+        from: DateTime<Utc>,
+        now: DateTime<Utc>,
+        stale_before: DateTime<Utc>,
+    ) -> anyhow::Result<sql::Landing> {
+        let mut due: Vec<_> = self
+            .landing_dates(from, now)
+            .await?
+            .into_iter()
+            .filter(|(at, ..)| *at > from && *at <= now)
+            .collect();
+        due.sort();
+        let mut out = sql::Landing::default();
+        for (at, member_id, kind, date) in due {
+            out.push(
+                kind,
+                member_id,
+                Period::containing_month(date),
+                at,
+                at <= stale_before,
+            );
+        }
+        Ok(out)
+    }
+
     /// The next hindsight question after `after`, for the demo's clock.
     async fn next_hindsight(&self, after: DateTime<Utc>) -> anyhow::Result<Option<DateTime<Utc>>> {
         let lo = (after - chrono::Duration::days(1))
@@ -318,6 +387,16 @@ impl Planner {
             crate::store::deliveries::next_pending_after(&self.pool, after).await?;
         if let Some(h) = self.next_hindsight(after).await? {
             best = Some(best.map_or(h, |b| b.min(h)));
+        }
+        if let Some(l) = self
+            .landing_dates(after, after + chrono::Duration::days(91))
+            .await?
+            .into_iter()
+            .map(|(at, ..)| at)
+            .filter(|at| *at > after)
+            .min()
+        {
+            best = Some(best.map_or(l, |b| b.min(l)));
         }
         let mut earliest =
             |at: DateTime<Utc>| best = Some(best.map_or(at, |b: DateTime<Utc>| b.min(at)));
