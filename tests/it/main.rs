@@ -18,6 +18,7 @@ mod limits;
 mod loopback_discord;
 mod measuring_stick;
 mod membership;
+mod narrative;
 mod ops;
 mod pg_restart;
 mod process;
