@@ -310,7 +310,11 @@ impl App {
         let mut row = before.clone().unwrap_or_else(|| SpecRow::empty(now));
         change(&mut row, now);
         // Nothing changed, no new version: the history lists changes, not every press of a command.
-        if before.is_some_and(|b| b.phase == row.phase && b.visibility == row.visibility) {
+        if before.is_some_and(|b| {
+            b.phase == row.phase
+                && b.visibility == row.visibility
+                && b.established == row.established
+        }) {
             return Ok(());
         }
         store::save(&self.pool, member.id, &row, now).await?;
