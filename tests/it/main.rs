@@ -11,6 +11,7 @@ mod command_table;
 mod demo;
 mod discord_e2e;
 mod discord_measuring_stick;
+mod discord_narrative;
 mod dm_replies;
 mod fuzz_inputs;
 mod good_citizen;
