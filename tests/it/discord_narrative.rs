@@ -85,7 +85,7 @@ fn user(name: &str, id: &str) -> Value {
     json!({"type": 6, "name": name, "value": id})
 }
 
-async fn count(pool: &PgPool, sql: &str) -> i64 {
+async fn count(pool: &PgPool, sql: &'static str) -> i64 {
     sqlx::query_scalar::<_, i64>(sql)
         .fetch_one(pool)
         .await
