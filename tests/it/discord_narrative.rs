@@ -46,7 +46,10 @@ async fn callback(discord: &LoopbackDiscord, interaction: &Value) -> Value {
 }
 
 /// The follow-up of a deferred command: (content, files).
-async fn followup(discord: &LoopbackDiscord, interaction: &Value) -> (String, Vec<(String, Vec<u8>)>) {
+async fn followup(
+    discord: &LoopbackDiscord,
+    interaction: &Value,
+) -> (String, Vec<(String, Vec<u8>)>) {
     let token = interaction["token"].as_str().unwrap().to_owned();
     let r = eventually("the follow-up", || {
         discord
@@ -55,10 +58,7 @@ async fn followup(discord: &LoopbackDiscord, interaction: &Value) -> (String, Ve
             .find(|r| r.path.contains(&token))
     })
     .await;
-    (
-        r.body["content"].as_str().unwrap_or("").to_owned(),
-        r.files,
-    )
+    (r.body["content"].as_str().unwrap_or("").to_owned(), r.files)
 }
 
 fn content(body: &Value) -> String {
@@ -145,7 +145,11 @@ async fn a_story_an_event_checkin_and_private_feedback_on_discord(pool: PgPool) 
     );
     callback(&discord, &create).await;
     for who in [&alice, &bob] {
-        let join = run(who, "circle", sub("join", json!([text("name", "PM Circle")])));
+        let join = run(
+            who,
+            "circle",
+            sub("join", json!([text("name", "PM Circle")])),
+        );
         callback(&discord, &join).await;
     }
     let submit = discord.modal_submit(
@@ -173,7 +177,10 @@ async fn a_story_an_event_checkin_and_private_feedback_on_discord(pool: PgPool) 
         ),
     );
     let won = content(&callback(&discord, &win).await);
-    assert!(won.contains("It serves the milestone **ship the carbon ledger**"), "{won}");
+    assert!(
+        won.contains("It serves the milestone **ship the carbon ledger**"),
+        "{won}"
+    );
     let we = run(
         &alice,
         "win",
@@ -225,14 +232,23 @@ async fn a_story_an_event_checkin_and_private_feedback_on_discord(pool: PgPool) 
     assert_eq!(callback(&discord, &story).await["type"], 5);
     let (summary, files) = followup(&discord, &story).await;
     assert!(summary.contains("Your career story for 2027"), "{summary}");
-    assert!(summary.contains("1 win is told only as \"we\""), "{summary}");
+    assert!(
+        summary.contains("1 win is told only as \"we\""),
+        "{summary}"
+    );
     assert_eq!(files.len(), 1);
     assert_eq!(files[0].0, "career-story-2027.md");
     let md = String::from_utf8(files[0].1.clone()).unwrap();
     assert!(md.contains("### Milestone: ship the carbon ledger"), "{md}");
     assert!(md.contains("### Skill: pricing"), "{md}");
-    assert!(md.contains("No evidence yet this year for the skill \"hiring\""), "{md}");
-    assert!(md.contains("After a job change") || md.contains("Job change ("), "{md}");
+    assert!(
+        md.contains("No evidence yet this year for the skill \"hiring\""),
+        "{md}"
+    );
+    assert!(
+        md.contains("After a job change") || md.contains("Job change ("),
+        "{md}"
+    );
 
     // Anonymous feedback: refused while the circle has it off, then sent without a name.
     let refused = run(
@@ -247,7 +263,9 @@ async fn a_story_an_event_checkin_and_private_feedback_on_discord(pool: PgPool) 
             ]),
         ),
     );
-    assert!(content(&callback(&discord, &refused).await).contains("doesn't take anonymous feedback"));
+    assert!(
+        content(&callback(&discord, &refused).await).contains("doesn't take anonymous feedback")
+    );
     let allow = run(
         &organiser,
         "circle",
@@ -277,7 +295,10 @@ async fn a_story_an_event_checkin_and_private_feedback_on_discord(pool: PgPool) 
     })
     .await;
     let words = dm["content"].as_str().unwrap();
-    assert!(words.contains("sent you feedback, without their name"), "{words}");
+    assert!(
+        words.contains("sent you feedback, without their name"),
+        "{words}"
+    );
     assert!(!words.contains(&bob), "{words}");
 
     // The review opens; the story shared into its thread, a reply to it kept as feedback for Alice.

@@ -69,7 +69,9 @@ fn post_about(chat: &RecordingChat, a: &Actor) -> Sent {
         .into_iter()
         .find(|s| {
             matches!(s.to, Destination::Thread(_))
-                && s.message.text.starts_with(&format!("**{}**", a.display_name))
+                && s.message
+                    .text
+                    .starts_with(&format!("**{}**", a.display_name))
         })
         .expect("review post")
 }
@@ -87,9 +89,7 @@ async fn a_year_story_groups_wins_flags_we_and_missing_skills_and_takes_feedback
     pool: PgPool,
 ) {
     let w = world(pool, "2027-03-20T12:00:00Z");
-    let a = w
-        .circle_with_members("g1", "UTC", &["UTC", "UTC"])
-        .await;
+    let a = w.circle_with_members("g1", "UTC", &["UTC", "UTC"]).await;
     let (ann, bob) = (&a[0], &a[1]);
     spec(
         &w,
@@ -116,24 +116,47 @@ async fn a_year_story_groups_wins_flags_we_and_missing_skills_and_takes_feedback
         )
         .await
         .unwrap();
-    assert!(md(&r).contains("It serves the milestone **Ship the carbon ledger**"), "{}", md(&r));
+    assert!(
+        md(&r).contains("It serves the milestone **Ship the carbon ledger**"),
+        "{}",
+        md(&r)
+    );
     let e = user_error(
         w.app
             .win_add_serving(ann, "Something", None, None, Some("astronaut"))
             .await,
     );
-    assert!(e.contains("No milestone or skill in your spec mentions"), "{e}");
+    assert!(
+        e.contains("No milestone or skill in your spec mentions"),
+        "{e}"
+    );
     assert!(e.contains("2. milestone: Publish six posts"), "{e}");
     w.app
-        .win_add_serving(ann, "We ran the pricing workshop for sales", None, None, None)
+        .win_add_serving(
+            ann,
+            "We ran the pricing workshop for sales",
+            None,
+            None,
+            None,
+        )
         .await
         .unwrap();
     w.app
-        .win_add_serving(ann, "I published my first post on ledgers", None, None, None)
+        .win_add_serving(
+            ann,
+            "I published my first post on ledgers",
+            None,
+            None,
+            None,
+        )
         .await
         .unwrap();
     let r = w.app.win_link(ann, 3, "2").await.unwrap();
-    assert!(md(&r).contains("now serves the milestone **Publish six posts**"), "{}", md(&r));
+    assert!(
+        md(&r).contains("now serves the milestone **Publish six posts**"),
+        "{}",
+        md(&r)
+    );
     // The writing commitment's published link.
     w.app
         .commit_done(
@@ -148,11 +171,17 @@ async fn a_year_story_groups_wins_flags_we_and_missing_skills_and_takes_feedback
         .unwrap();
 
     let r = w.app.story(ann, Some("year"), false, None).await.unwrap();
-    assert_eq!(r.audience, career_circle_core::app::reply::Audience::Private);
+    assert_eq!(
+        r.audience,
+        career_circle_core::app::reply::Audience::Private
+    );
     assert_eq!(r.files.len(), 1);
     assert_eq!(r.files[0].filename, "career-story-2027.md");
     let story = files_text(&r);
-    assert!(story.starts_with("# User g1-u0's 2027: I shipped the carbon ledger beta"), "{story}");
+    assert!(
+        story.starts_with("# User g1-u0's 2027: I shipped the carbon ledger beta"),
+        "{story}"
+    );
     assert!(
         story.contains(
             "### Milestone: Ship the carbon ledger\n\n- I shipped the carbon ledger beta to three pilots"
@@ -160,20 +189,41 @@ async fn a_year_story_groups_wins_flags_we_and_missing_skills_and_takes_feedback
         "{story}"
     );
     assert!(
-        story.contains("### Milestone: Publish six posts\n\n- I published my first post on ledgers"),
+        story
+            .contains("### Milestone: Publish six posts\n\n- I published my first post on ledgers"),
         "{story}"
     );
     assert!(
         story.contains("### Not linked to the spec yet\n\n- We ran the pricing workshop for sales"),
         "{story}"
     );
-    assert!(story.contains("told as \"we\": what was your part?"), "{story}");
-    assert!(story.contains("No evidence yet this year for the skill \"pricing\""), "{story}");
-    assert!(story.contains("No evidence yet this year for the skill \"hiring\""), "{story}");
-    assert!(story.contains("## Writing published\n\n- publish one post (March 2027): <https://example.com/ledgers>"), "{story}");
-    assert!(story.contains("## What's next\n\n- Within a year: Ship the carbon ledger"), "{story}");
+    assert!(
+        story.contains("told as \"we\": what was your part?"),
+        "{story}"
+    );
+    assert!(
+        story.contains("No evidence yet this year for the skill \"pricing\""),
+        "{story}"
+    );
+    assert!(
+        story.contains("No evidence yet this year for the skill \"hiring\""),
+        "{story}"
+    );
+    assert!(
+        story.contains(
+            "## Writing published\n\n- publish one post (March 2027): <https://example.com/ledgers>"
+        ),
+        "{story}"
+    );
+    assert!(
+        story.contains("## What's next\n\n- Within a year: Ship the carbon ledger"),
+        "{story}"
+    );
     let summary = md(&r);
-    assert!(summary.contains("1 win is told only as \"we\""), "{summary}");
+    assert!(
+        summary.contains("1 win is told only as \"we\""),
+        "{summary}"
+    );
     assert!(summary.contains("Only you can see it."), "{summary}");
     // Nothing was posted anywhere by drafting it.
     let chat = Arc::new(RecordingChat::with_capabilities(
@@ -189,14 +239,28 @@ async fn a_year_story_groups_wins_flags_we_and_missing_skills_and_takes_feedback
         .await;
     let thread = thread_id(&w).await;
     let r = app.story(ann, Some("2027"), true, None).await.unwrap();
-    assert!(md(&r).contains("Shared your 2027 story in the **Q2 2027 review**"), "{}", md(&r));
+    assert!(
+        md(&r).contains("Shared your 2027 story in the **Q2 2027 review**"),
+        "{}",
+        md(&r)
+    );
     let shared = chat
         .sent()
         .into_iter()
-        .find(|s| s.message.text.contains("shares their career story for 2027"))
+        .find(|s| {
+            s.message
+                .text
+                .contains("shares their career story for 2027")
+        })
         .expect("story posted");
-    assert_eq!(shared.to, Destination::Thread(ThreadRef::channel(thread.clone())));
-    assert_eq!(shared.message.attachments[0].filename, "career-story-2027.md");
+    assert_eq!(
+        shared.to,
+        Destination::Thread(ThreadRef::channel(thread.clone()))
+    );
+    assert_eq!(
+        shared.message.attachments[0].filename,
+        "career-story-2027.md"
+    );
     assert!(
         app.channel_message(
             bob,
@@ -219,9 +283,7 @@ async fn a_year_story_groups_wins_flags_we_and_missing_skills_and_takes_feedback
 #[sqlx::test]
 async fn an_event_checkin_by_form_is_in_history_export_and_the_next_review_post(pool: PgPool) {
     let w = world(pool, "2027-03-25T12:00:00Z");
-    let a = w
-        .circle_with_members("g1", "UTC", &["UTC", "UTC"])
-        .await;
+    let a = w.circle_with_members("g1", "UTC", &["UTC", "UTC"]).await;
     let ann = &a[0];
     for m in &a {
         w.app.spec_visibility(m, "circle").await.unwrap();
@@ -255,7 +317,9 @@ async fn an_event_checkin_by_form_is_in_history_export_and_the_next_review_post(
         .unwrap();
     let text = md(&r);
     assert!(
-        text.contains("Stored your check-in after a job change: **Joined Globex as head of product**"),
+        text.contains(
+            "Stored your check-in after a job change: **Joined Globex as head of product**"
+        ),
         "{text}"
     );
     assert!(text.contains("Would a 30/60/90-day one help?"), "{text}");
@@ -270,7 +334,10 @@ async fn an_event_checkin_by_form_is_in_history_export_and_the_next_review_post(
     let files = files_text(&export);
     assert!(files.contains("\"event_checkins\""), "{files}");
     assert!(files.contains("Ask for the scope in writing"), "{files}");
-    assert!(files.contains("### Check-ins after major events"), "{files}");
+    assert!(
+        files.contains("### Check-ins after major events"),
+        "{files}"
+    );
 
     // The next review post shows it to the circle.
     let chat = Arc::new(RecordingChat::new());
@@ -312,11 +379,19 @@ async fn a_taken_offer_plans_day_30_60_and_90_at_nine_local_and_one_is_skipped_o
         .unwrap();
     assert!(md(&r).contains("checkin event job-change"), "{}", md(&r));
     // 07:00 in New York: the role began on the 4th, her local date.
-    let start = r.buttons.last().expect("the offer's button").custom_id.clone();
+    let start = r
+        .buttons
+        .last()
+        .expect("the offer's button")
+        .custom_id
+        .clone();
     assert_eq!(start, "cc:landingstart:2027-01-04");
     let r = w.app.button(ann, &start).await.unwrap();
     let text = md(&r);
-    assert!(text.contains("3 February 2027: day 30, listen and learn"), "{text}");
+    assert!(
+        text.contains("3 February 2027: day 30, listen and learn"),
+        "{text}"
+    );
     assert!(text.contains("5 March 2027: day 60, align"), "{text}");
     assert!(text.contains("4 April 2027: day 90, execute"), "{text}");
     assert!(md(&w.app.button(ann, &start).await.unwrap()).contains("already set"));
@@ -368,17 +443,30 @@ async fn a_taken_offer_plans_day_30_60_and_90_at_nine_local_and_one_is_skipped_o
 
     // The day-30 button opens the form; the outcome is kept and told in the story.
     let button = day30[0].message.buttons[0].custom_id.clone();
-    let form = w.app.button(ann, &button).await.unwrap().modal.expect("form");
+    let form = w
+        .app
+        .button(ann, &button)
+        .await
+        .unwrap()
+        .modal
+        .expect("form");
     let r = w
         .app
         .form_submit(
             ann,
             &form.custom_id,
-            &fields(&[("outcome", "Met 14 people; the state of the union: billing is the fire")]),
+            &fields(&[(
+                "outcome",
+                "Met 14 people; the state of the union: billing is the fire",
+            )]),
         )
         .await
         .unwrap();
-    assert!(md(&r).contains("Kept your day-30 outcome (listen and learn)"), "{}", md(&r));
+    assert!(
+        md(&r).contains("Kept your day-30 outcome (listen and learn)"),
+        "{}",
+        md(&r)
+    );
     let story = files_text(&w.app.story(ann, Some("2027"), false, None).await.unwrap());
     assert!(
         story.contains("day 30 (listen and learn): Met 14 people; the state of the union"),
@@ -413,21 +501,41 @@ async fn feedback_is_marked_and_contradictions_and_experiments_come_back_at_the_
     let post = post_about(&chat, ann).posted.message_id;
     for (who, id, words) in [
         (bob, "f1", "Speak up more in the leadership meeting."),
-        (cat, "f2", "Talk less in meetings; your writing carries you."),
+        (
+            cat,
+            "f2",
+            "Talk less in meetings; your writing carries you.",
+        ),
     ] {
         assert!(
-            app.channel_message(who, &ThreadRef::channel(thread.clone()), id, words, Some(&post), &[])
-                .await
-                .unwrap()
+            app.channel_message(
+                who,
+                &ThreadRef::channel(thread.clone()),
+                id,
+                words,
+                Some(&post),
+                &[]
+            )
+            .await
+            .unwrap()
         );
     }
-    app.feedback_for(bob, &ann.user_id, "Try a weekly written update.", false, None)
-        .await
-        .unwrap();
+    app.feedback_for(
+        bob,
+        &ann.user_id,
+        "Try a weekly written update.",
+        false,
+        None,
+    )
+    .await
+    .unwrap();
     let list = md(&app.review_feedback(ann, None, None).await.unwrap());
     assert!(list.contains("1. **User g1-u1**: Speak up more"), "{list}");
     assert!(list.contains("2. **User g1-u2**: Talk less"), "{list}");
-    assert!(list.contains("3. **User g1-u1** (in private): Try a weekly written update."), "{list}");
+    assert!(
+        list.contains("3. **User g1-u1** (in private): Try a weekly written update."),
+        "{list}"
+    );
 
     let mark = |n: i64, decision: &'static str| MarkRequest {
         number: n,
@@ -463,7 +571,11 @@ async fn feedback_is_marked_and_contradictions_and_experiments_come_back_at_the_
         )
         .await
         .unwrap();
-    assert!(md(&r).contains("your next check-in quotes both"), "{}", md(&r));
+    assert!(
+        md(&r).contains("your next check-in quotes both"),
+        "{}",
+        md(&r)
+    );
     app.review_mark(
         ann,
         MarkRequest {
@@ -487,7 +599,10 @@ async fn feedback_is_marked_and_contradictions_and_experiments_come_back_at_the_
     assert!(md(&r).contains("at your Q3 2027 check-in"), "{}", md(&r));
     let list = md(&app.review_feedback(ann, None, None).await.unwrap());
     assert!(list.contains("→ adopted, on your skills"), "{list}");
-    assert!(list.contains("→ set aside, on your skills: Writing is my lever"), "{list}");
+    assert!(
+        list.contains("→ set aside, on your skills: Writing is my lever"),
+        "{list}"
+    );
     assert!(list.contains("→ experiment until Q3 2027"), "{list}");
 
     // The Q3 check-in quotes both readers and asks about the experiment; the others' prompts do not.
@@ -500,8 +615,14 @@ async fn feedback_is_marked_and_contradictions_and_experiments_come_back_at_the_
         words.contains("Your readers pulled in opposite directions on your **skills**"),
         "{words}"
     );
-    assert!(words.contains("> User g1-u1: Speak up more in the leadership meeting."), "{words}");
-    assert!(words.contains("> User g1-u2: Talk less in meetings"), "{words}");
+    assert!(
+        words.contains("> User g1-u1: Speak up more in the leadership meeting."),
+        "{words}"
+    );
+    assert!(
+        words.contains("> User g1-u2: Talk less in meetings"),
+        "{words}"
+    );
     assert!(words.contains("What did you decide?"), "{words}");
     assert!(
         words.contains("Your experiment until Q3 2027, from User g1-u1's feedback:"),
@@ -524,7 +645,10 @@ async fn anonymous_feedback_is_refused_when_off_and_never_reveals_its_author(poo
     ));
     let app = w.app.clone().with_chat(chat.clone());
     let secret = "Your demos ramble; lead with the number.";
-    let e = user_error(app.feedback_for(bob, &cat.user_id, secret, true, None).await);
+    let e = user_error(
+        app.feedback_for(bob, &cat.user_id, secret, true, None)
+            .await,
+    );
     assert!(e.contains("doesn't take anonymous feedback"), "{e}");
     assert!(chat.sent().is_empty());
 
@@ -557,10 +681,19 @@ async fn anonymous_feedback_is_refused_when_off_and_never_reveals_its_author(poo
         .feedback_for(bob, &cat.user_id, secret, true, None)
         .await
         .unwrap();
-    assert!(md(&r).contains("Sent to **User g1-u2** without your name"), "{}", md(&r));
+    assert!(
+        md(&r).contains("Sent to **User g1-u2** without your name"),
+        "{}",
+        md(&r)
+    );
     let dm = dms_to(&chat, cat, "lead with the number");
     assert_eq!(dm.len(), 1);
-    assert!(dm[0].message.text.contains("Someone in **Circle** sent you feedback, without their name"));
+    assert!(
+        dm[0]
+            .message
+            .text
+            .contains("Someone in **Circle** sent you feedback, without their name")
+    );
 
     // Bob's identity is in nothing anyone else can see: every message sent, the replies to the recipient and the
     // organiser, and every export but his own.
@@ -586,21 +719,33 @@ async fn anonymous_feedback_is_refused_when_off_and_never_reveals_its_author(poo
         seen.push(files_text(&export));
         seen.push(md(&export));
     }
-    assert!(seen.iter().any(|s| s.contains(secret)), "the feedback did reach Cat");
+    assert!(
+        seen.iter().any(|s| s.contains(secret)),
+        "the feedback did reach Cat"
+    );
     for text in &seen {
         for mark in bob_marks {
             assert!(!text.contains(mark), "{mark} revealed in:\n{text}");
         }
     }
     let cats = files_text(&app.me_export(cat).await.unwrap());
-    assert!(cats.contains("Someone in your circle (anonymous)"), "{cats}");
+    assert!(
+        cats.contains("Someone in your circle (anonymous)"),
+        "{cats}"
+    );
     // His own export shows what he wrote.
     let his = files_text(&app.me_export(bob).await.unwrap());
     assert!(his.contains(secret), "{his}");
-    assert!(his.contains("To User g1-u2 (sent without your name)"), "{his}");
+    assert!(
+        his.contains("To User g1-u2 (sent without your name)"),
+        "{his}"
+    );
 
     // Switched off again: refused once more.
     settings(org, "off").await.unwrap();
-    let e = user_error(app.feedback_for(bob, &cat.user_id, "again", true, None).await);
+    let e = user_error(
+        app.feedback_for(bob, &cat.user_id, "again", true, None)
+            .await,
+    );
     assert!(e.contains("doesn't take anonymous feedback"), "{e}");
 }

@@ -48,10 +48,7 @@ impl App {
             .collect();
         Ok(Reply::modal(Modal {
             custom_id: format!("cc:eventform:{}", kind.as_str()),
-            title: clip(
-                &format!("After a {}", kind.label()),
-                caps.form_title_max,
-            ),
+            title: clip(&format!("After a {}", kind.label()), caps.form_title_max),
             inputs,
         }))
     }
@@ -177,10 +174,13 @@ impl App {
             .ok_or_else(|| Error::user("You're not in a circle any more."))
     }
 
-    async fn plan_owner(&self, actor: &Actor, plan_id: i64) -> Result<(Member, store::LandingPlan)> {
-        for m in
-            crate::store::circles::members_of_user(&self.pool, actor.platform, &actor.user_id)
-                .await?
+    async fn plan_owner(
+        &self,
+        actor: &Actor,
+        plan_id: i64,
+    ) -> Result<(Member, store::LandingPlan)> {
+        for m in crate::store::circles::members_of_user(&self.pool, actor.platform, &actor.user_id)
+            .await?
         {
             if let Some(p) = store::plan_of_member(&self.pool, m.id, plan_id).await? {
                 return Ok((m, p));
@@ -236,7 +236,9 @@ impl App {
         store::record_outcome(&self.pool, plan.id, day, outcome, self.now()).await?;
         let next = LANDING.iter().find(|(d, _, _)| *d > day);
         let mut text = crate::text![
-            format!("Kept your day-{day} outcome ({name}). It goes in your next review post and your "),
+            format!(
+                "Kept your day-{day} outcome ({name}). It goes in your next review post and your "
+            ),
             cmd("story"),
             "."
         ];

@@ -103,7 +103,11 @@ impl App {
                     bold(author_words(p)),
                     format!(
                         "{}: {}",
-                        if p.quarter.is_none() { " (in private)" } else { "" },
+                        if p.quarter.is_none() {
+                            " (in private)"
+                        } else {
+                            ""
+                        },
                         clip(&p.text, 400)
                     )
                 ];
@@ -289,7 +293,11 @@ impl App {
         )
         .await?;
         let from = if anonymous {
-            crate::text!["Someone in ", bold(&circle.name), " sent you feedback, without their name:"]
+            crate::text![
+                "Someone in ",
+                bold(&circle.name),
+                " sent you feedback, without their name:"
+            ]
         } else {
             crate::text![bold(&author.display_name), " sent you feedback in private:"]
         };

@@ -156,7 +156,9 @@ impl App {
         // Private feedback the member wrote: theirs, so it shows even when it was sent without their name.
         let written = crate::store::feedback::written_by(&self.pool, id).await?;
         for (to, anonymous, text, at) in &written {
-            out.entry("private_feedback_written").or_default().push(json!({
+            out.entry("private_feedback_written")
+                .or_default()
+                .push(json!({
                 "server": server, "to": to, "anonymous": anonymous, "text": text, "at": at}));
         }
         let events = crate::store::events::events_of(&self.pool, id).await?;
@@ -256,7 +258,11 @@ impl App {
                 md.push_str(&format!(
                     "- {}{}: {}{}\n",
                     crate::app::feedback::author_words(p),
-                    if p.quarter.is_none() { " (in private)" } else { "" },
+                    if p.quarter.is_none() {
+                        " (in private)"
+                    } else {
+                        ""
+                    },
                     p.text,
                     p.mark.as_ref().map_or(String::new(), |m| format!(
                         " → {}",
@@ -270,7 +276,11 @@ impl App {
             for (to, anonymous, text, _) in &written {
                 md.push_str(&format!(
                     "- To {to}{}: {text}\n",
-                    if *anonymous { " (sent without your name)" } else { "" }
+                    if *anonymous {
+                        " (sent without your name)"
+                    } else {
+                        ""
+                    }
                 ));
             }
         }

@@ -94,7 +94,11 @@ impl App {
         let item = self.serving(&member, serves).await?;
         events::link_win(&self.pool, member.id, w.id, Some((item.kind, &item.text))).await?;
         Ok(Reply::private(crate::text![
-            format!("Win #{win} (\"{}\") now serves the {} ", clip(&w.text, 80), item.kind),
+            format!(
+                "Win #{win} (\"{}\") now serves the {} ",
+                clip(&w.text, 80),
+                item.kind
+            ),
             bold(clip(&item.text, 100)),
             "."
         ]))
@@ -138,7 +142,11 @@ impl App {
             .iter()
             .filter(|w| w.created_at >= from && w.created_at < to)
             .map(|w| StoryWin {
-                date: w.created_at.with_timezone(&zone.tz()).format("%b %-d").to_string(),
+                date: w
+                    .created_at
+                    .with_timezone(&zone.tz())
+                    .format("%b %-d")
+                    .to_string(),
                 text: w.text.clone(),
                 link: w.link.clone(),
                 serves: w.serves.clone(),
@@ -185,11 +193,12 @@ impl App {
                     shown(*b),
                     q2.label()
                 )),
-                (Some((q, a)), _) => {
-                    facts
-                        .metrics
-                        .push(format!("{}: {} in {}{target}", m.name, shown(*a), q.label()))
-                }
+                (Some((q, a)), _) => facts.metrics.push(format!(
+                    "{}: {} in {}{target}",
+                    m.name,
+                    shown(*a),
+                    q.label()
+                )),
                 _ => {}
             }
         }
@@ -211,7 +220,11 @@ impl App {
                 .writing
                 .push((format!("{} ({})", title, mark.period.label()), link));
         }
-        for e in events::events_of(&self.pool, member.id).await?.into_iter().rev() {
+        for e in events::events_of(&self.pool, member.id)
+            .await?
+            .into_iter()
+            .rev()
+        {
             if period.contains(e.happened_on) {
                 facts.events.push(format!(
                     "{} ({}): {}{}",
@@ -224,7 +237,11 @@ impl App {
                 ));
             }
         }
-        for plan in events::plans_of(&self.pool, member.id).await?.into_iter().rev() {
+        for plan in events::plans_of(&self.pool, member.id)
+            .await?
+            .into_iter()
+            .rev()
+        {
             for (day, outcome, at) in &plan.outcomes {
                 if *at >= from && *at < to {
                     let phase = crate::domain::narrative::landing_phase(*day)
@@ -289,7 +306,11 @@ impl App {
         }
         if story.unlinked > 0 {
             text.item(spans![
-                format!("{} win{} not linked to your spec yet: ", story.unlinked, if story.unlinked == 1 { "" } else { "s" }),
+                format!(
+                    "{} win{} not linked to your spec yet: ",
+                    story.unlinked,
+                    if story.unlinked == 1 { "" } else { "s" }
+                ),
                 cmd("win link"),
                 "."
             ]);
@@ -358,7 +379,9 @@ impl App {
             .await
             .map_err(|e| {
                 tracing::warn!(error = %e, "sharing a story failed");
-                Error::user("I couldn't post in the review thread just now; please try again in a minute.")
+                Error::user(
+                    "I couldn't post in the review thread just now; please try again in a minute.",
+                )
             })?;
         feedback::record_story_share(
             &self.pool,

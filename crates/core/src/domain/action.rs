@@ -160,7 +160,10 @@ mod tests {
             Action::LandingStart {
                 on: chrono::NaiveDate::from_ymd_opt(2027, 3, 1).unwrap(),
             },
-            Action::Landing { plan_id: 4, day: 60 },
+            Action::Landing {
+                plan_id: 4,
+                day: 60,
+            },
             Action::ConfirmDelete,
             Action::CancelDelete,
             Action::Reply {

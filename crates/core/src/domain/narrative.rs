@@ -25,7 +25,11 @@ pub struct SpecItem {
 /// numbered in this order for `/win link`.
 pub fn spec_items(spec: &SpecText) -> Vec<SpecItem> {
     let mut out = Vec::new();
-    for horizon in [&spec.milestones_1y, &spec.milestones_3y, &spec.milestones_5y] {
+    for horizon in [
+        &spec.milestones_1y,
+        &spec.milestones_3y,
+        &spec.milestones_5y,
+    ] {
         for line in horizon.lines().map(clean).filter(|l| !l.is_empty()) {
             out.push(SpecItem {
                 kind: Serves::Milestone,
@@ -107,9 +111,12 @@ pub fn we_without_i(text: &str) -> bool {
         .filter(|w| !w.is_empty())
         .map(|w| w.to_lowercase().replace('\u{2019}', "'"))
         .collect();
-    let we = words
-        .iter()
-        .any(|w| matches!(w.as_str(), "we" | "we're" | "we've" | "we'd" | "we'll" | "our" | "us"));
+    let we = words.iter().any(|w| {
+        matches!(
+            w.as_str(),
+            "we" | "we're" | "we've" | "we'd" | "we'll" | "our" | "us"
+        )
+    });
     let i = words.iter().any(|w| {
         matches!(
             w.as_str(),
@@ -252,7 +259,9 @@ mod tests {
 
     #[test]
     fn we_without_i_is_flagged_and_i_is_not() {
-        assert!(we_without_i("We shipped the new onboarding and cut churn 4%"));
+        assert!(we_without_i(
+            "We shipped the new onboarding and cut churn 4%"
+        ));
         assert!(!we_without_i("I led the team; we shipped onboarding"));
         assert!(!we_without_i("Shipped onboarding"));
         assert!(!we_without_i("I'm proud: our launch went out"));
@@ -260,7 +269,10 @@ mod tests {
 
     #[test]
     fn events_and_decisions_read_as_typed() {
-        assert_eq!(EventKind::parse_user("job-change"), Ok(EventKind::JobChange));
+        assert_eq!(
+            EventKind::parse_user("job-change"),
+            Ok(EventKind::JobChange)
+        );
         assert!(EventKind::parse_user("party").is_err());
         assert_eq!(Decision::parse_user("Set aside"), Ok(Decision::SetAside));
         assert_eq!(

@@ -218,7 +218,10 @@ mod tests {
         };
         let s = compose(&f);
         assert!(s.headline.contains("I led pricing"), "{}", s.headline);
-        assert!(s.markdown.contains("### Milestone: Pricing launch\n\n- I led pricing"));
+        assert!(
+            s.markdown
+                .contains("### Milestone: Pricing launch\n\n- I led pricing")
+        );
         assert!(s.markdown.contains("### Not linked to the spec yet"));
         assert!(s.markdown.contains("told as \"we\""));
         assert!(s.markdown.contains("skill \"hiring\""));

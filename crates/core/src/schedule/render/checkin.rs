@@ -187,16 +187,24 @@ pub fn word(p: &Prompt, to: &Destination, caps: &Capabilities) -> Rendered {
                     bold(part),
                     ":"
                 ]);
-                text.quote(spans![format!("{}: {}", one.0, clip(&one.1, FEEDBACK_QUOTE))]);
-                text.quote(spans![format!("{}: {}", other.0, clip(&other.1, FEEDBACK_QUOTE))]);
+                text.quote(spans![format!(
+                    "{}: {}",
+                    one.0,
+                    clip(&one.1, FEEDBACK_QUOTE)
+                )]);
+                text.quote(spans![format!(
+                    "{}: {}",
+                    other.0,
+                    clip(&other.1, FEEDBACK_QUOTE)
+                )]);
                 text.line(spans![
                     "Both can be true (the shadow of a superpower). What did you decide?"
                 ]);
             }
             FollowUp::Experiment { from, text: words } => {
-                text.line(spans![
-                    format!("Your experiment until {quarter}, from {from}'s feedback:")
-                ]);
+                text.line(spans![format!(
+                    "Your experiment until {quarter}, from {from}'s feedback:"
+                )]);
                 text.quote(spans![clip(words, FEEDBACK_QUOTE)]);
                 text.line(spans!["How did it go: adopt it, or set it aside?"]);
             }

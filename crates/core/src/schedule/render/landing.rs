@@ -99,10 +99,22 @@ mod tests {
         let Rendered::Send(m) = word(&q, &to, &Capabilities::CONSOLE) else {
             panic!("owed");
         };
-        assert!(m[0].1.text.to_plain().contains("day 60 in your new role: the align phase"));
+        assert!(
+            m[0].1
+                .text
+                .to_plain()
+                .contains("day 60 in your new role: the align phase")
+        );
         assert_eq!(m[0].1.buttons[0].custom_id, "cc:landing:3:60");
         assert!(matches!(
-            word(&Question { answered: true, ..q }, &to, &Capabilities::CONSOLE),
+            word(
+                &Question {
+                    answered: true,
+                    ..q
+                },
+                &to,
+                &Capabilities::CONSOLE
+            ),
             Rendered::Skip(_)
         ));
     }

@@ -5,6 +5,7 @@ use sqlx::PgPool;
 
 use crate::domain::bet::balance_in;
 use crate::domain::commitment::{PeriodState, combine, tally};
+use crate::domain::narrative::landing_phase;
 use crate::domain::period::{Cadence, Period, local_date};
 use crate::domain::recurrence::shift_local;
 use crate::domain::spec::Visibility;
@@ -14,7 +15,6 @@ use crate::schedule::review::words::{MemberPost, Person, Tally};
 use crate::schedule::scorecard;
 use crate::store::circles::CircleMember;
 use crate::store::commitments::{self, Commitment, marks_of};
-use crate::domain::narrative::landing_phase;
 use crate::store::{checkins, events, portfolio, specs, wins};
 
 /// A member's commitments with a record in a span starting at `from`: the open ones, and big swings killed since
@@ -179,7 +179,12 @@ async fn turning_points(
     let mut out: Vec<(DateTime<Utc>, String)> = Vec::new();
     for e in events::events_of(pool, member_id).await? {
         if e.created_at >= from && e.created_at < now {
-            let mut line = format!("After a {} ({}): {}", e.kind.label(), e.happened_on, e.happened);
+            let mut line = format!(
+                "After a {} ({}): {}",
+                e.kind.label(),
+                e.happened_on,
+                e.happened
+            );
             if let Some(l) = &e.learned {
                 line.push_str(&format!(" Learned: {l}"));
             }
