@@ -278,6 +278,20 @@ async fn a_year_story_groups_wins_flags_we_and_missing_skills_and_takes_feedback
         fb.contains("1. **User g1-u1**: The ledger win is the headline"),
         "{fb}"
     );
+
+    // Deleting her data takes the shared story out of the thread too (its words and its file).
+    app.me_delete_confirmed(ann).await.unwrap();
+    let queued: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM redactions WHERE message_id = $1 AND attachment_names = '{}'",
+    )
+    .bind(&shared.posted.message_id)
+    .fetch_one(&w.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        queued, 1,
+        "the story's post is edited to say it was removed"
+    );
 }
 
 #[sqlx::test]
@@ -288,6 +302,17 @@ async fn an_event_checkin_by_form_is_in_history_export_and_the_next_review_post(
     for m in &a {
         w.app.spec_visibility(m, "circle").await.unwrap();
     }
+    // A win that is a promotion offers the event check-in.
+    let r = w
+        .app
+        .win_add(ann, "I got promoted to group PM", None)
+        .await
+        .unwrap();
+    assert!(
+        md(&r).contains("A promotion is a major event: `/checkin event promotion`"),
+        "{}",
+        md(&r)
+    );
     let e = user_error(w.app.checkin_event(ann, "party", None).await);
     assert!(e.contains("is not an event"), "{e}");
     let r = w
@@ -739,6 +764,28 @@ async fn anonymous_feedback_is_refused_when_off_and_never_reveals_its_author(poo
     assert!(
         his.contains("To User g1-u2 (sent without your name)"),
         "{his}"
+    );
+
+    // By DM to the bot (no server), with his name: the circle they share is found.
+    let in_dm = Actor {
+        server: None,
+        channel_id: None,
+        ..bob.clone()
+    };
+    let r = app
+        .feedback_for(&in_dm, &cat.user_id, "Great pricing memo.", false, None)
+        .await
+        .unwrap();
+    assert!(
+        md(&r).contains("Sent to **User g1-u2** in private."),
+        "{}",
+        md(&r)
+    );
+    assert!(
+        dms_to(&chat, cat, "Great pricing memo.")[0]
+            .message
+            .text
+            .contains("**User g1-u1** sent you feedback in private")
     );
 
     // Switched off again: refused once more.

@@ -253,13 +253,19 @@ impl App {
             ));
         }
         check_len("Feedback", text, FEEDBACK_MAX)?;
-        let author = self.member(actor).await?;
         if subject_user == actor.user_id {
             return Err(Error::user(
                 "Feedback to yourself belongs in your check-in.",
             ));
         }
-        let (circle, _) = self.circle_of(&author, circle).await?;
+        let (author, circle) = match actor.server {
+            Some(_) => {
+                let author = self.member(actor).await?;
+                let (circle, _) = self.circle_of(&author, circle).await?;
+                (author, circle)
+            }
+            None => self.circle_shared_with(actor, subject_user, circle).await?,
+        };
         let members = circles_store::members_of_circle(&self.pool, circle.id).await?;
         let subject = members
             .iter()
@@ -331,6 +337,46 @@ impl App {
                 " in private."
             }
         ]))
+    }
+
+    /// In a DM with the bot (no server): the reader's record and the circle they share with the member, on any
+    /// server of this platform; the circle named, or the only one.
+    async fn circle_shared_with(
+        &self,
+        actor: &Actor,
+        subject_user: &str,
+        name: Option<&str>,
+    ) -> Result<(circles_store::Member, circles_store::Circle)> {
+        let name = name.map(str::trim).filter(|n| !n.is_empty());
+        let mut shared = Vec::new();
+        for m in circles_store::members_of_user(&self.pool, actor.platform, &actor.user_id).await? {
+            for (c, _) in circles_store::circles_of_member(&self.pool, m.id).await? {
+                if name.is_some_and(|n| !c.name.eq_ignore_ascii_case(n)) {
+                    continue;
+                }
+                if circles_store::members_of_circle(&self.pool, c.id)
+                    .await?
+                    .iter()
+                    .any(|x| x.platform_user_id == subject_user)
+                {
+                    shared.push((m.clone(), c));
+                }
+            }
+        }
+        match shared.len() {
+            0 => Err(Error::user(
+                "You're not in a circle with them; feedback goes to circle-mates.",
+            )),
+            1 => Ok(shared.remove(0)),
+            _ => Err(Error::user(format!(
+                "You share several circles with them ({}); say which with the circle option.",
+                shared
+                    .iter()
+                    .map(|(_, c)| c.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+        }
     }
 
     /// Organisers: whether readers may send feedback without their name.

@@ -70,9 +70,23 @@ impl App {
         )
         .await?;
         wins::add(&self.pool, member.id, text, link, self.now(), bet, serves).await?;
-        Ok(Reply::private(
+        let mut reply = Reply::private(
             "Logged. Wins you can attribute are wins you keep: they'll be in your next review post.",
-        ))
+        );
+        // A win that is a major event gets the event's short retrospective offered.
+        if let Some(kind) = crate::domain::narrative::event_in_words(text) {
+            let word = crate::domain::narrative::EVENT_CHOICES
+                .iter()
+                .find(|c| c.replace('-', "_") == kind.as_str())
+                .copied()
+                .unwrap_or("other");
+            reply.text.line(crate::spans![
+                format!("A {} is a major event: ", kind.label()),
+                cmd(format!("checkin event {word}")),
+                " keeps what happened, what you learned and what changes in your spec."
+            ]);
+        }
+        Ok(reply)
     }
 
     pub async fn win_list(&self, actor: &Actor, quarter: Option<&str>) -> Result<Reply> {

@@ -165,6 +165,21 @@ impl EventKind {
     }
 }
 
+/// A win that says a major event happened (a promotion, a new role): the bot offers the event check-in.
+pub fn event_in_words(text: &str) -> Option<EventKind> {
+    let lower = text.to_lowercase();
+    if lower.contains("promoted") || lower.contains("promotion") {
+        Some(EventKind::Promotion)
+    } else if ["new job", "new role", "job change", "changed jobs"]
+        .iter()
+        .any(|w| lower.contains(w))
+    {
+        Some(EventKind::JobChange)
+    } else {
+        None
+    }
+}
+
 /// The event form's questions: (field key, label, required).
 pub const EVENT_QUESTIONS: [(&str, &str, bool); 3] = [
     ("happened", "What happened?", true),

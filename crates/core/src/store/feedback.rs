@@ -280,3 +280,19 @@ pub async fn story_author(
     .fetch_optional(pool)
     .await
 }
+
+/// The messages of stories these members shared into a review thread (to redact them when the members leave).
+pub async fn stories_in(
+    pool: &PgPool,
+    thread_id: i64,
+    member_ids: &[i64],
+) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar!(
+        "SELECT message_id FROM story_shares WHERE review_thread_id = $1 AND member_id = ANY($2)
+         ORDER BY shared_at",
+        thread_id,
+        member_ids,
+    )
+    .fetch_all(pool)
+    .await
+}

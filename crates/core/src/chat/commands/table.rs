@@ -626,7 +626,8 @@ pub static COMMANDS: &[Family] = &[
                     Opt::boolean("anonymous", "Leave your name out (if the circle allows it)"),
                     CIRCLE,
                 ],
-            ),
+            )
+            .in_dm(),
         ],
     },
     Family {
