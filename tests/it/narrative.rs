@@ -170,6 +170,33 @@ async fn a_year_story_groups_wins_flags_we_and_missing_skills_and_takes_feedback
         .await
         .unwrap();
 
+    // A scorecard metric with a value this quarter.
+    w.app
+        .metric_add(
+            ann,
+            career_circle_core::app::scorecard::MetricAdd {
+                name: "posts",
+                value_type: "count",
+                kind: "leading",
+                target: Some("3"),
+                private: false,
+            },
+        )
+        .await
+        .unwrap();
+    let metric: i64 = sqlx::query_scalar("SELECT id FROM spec_metrics")
+        .fetch_one(&w.pool)
+        .await
+        .unwrap();
+    w.app
+        .form_submit(
+            ann,
+            &format!("cc:scoreform:{}:2027-Q1", w.circle_id().await),
+            &[(format!("m{metric}"), "2".to_owned())],
+        )
+        .await
+        .unwrap();
+
     let r = w.app.story(ann, Some("year"), false, None).await.unwrap();
     assert_eq!(
         r.audience,
@@ -216,7 +243,8 @@ async fn a_year_story_groups_wins_flags_we_and_missing_skills_and_takes_feedback
         "{story}"
     );
     assert!(
-        story.contains("## What's next\n\n- Within a year: Ship the carbon ledger"),
+        story.contains("## Metrics that moved\n\n- posts: 2 in Q1 2027 (target 3)")
+            && story.contains("## What's next\n\n- Within a year: Ship the carbon ledger"),
         "{story}"
     );
     let summary = md(&r);
