@@ -370,11 +370,13 @@ impl App {
             attachments: vec![file],
             ..ChatMessage::default()
         };
+        // The nonce drops a second send of this very share (a retried command); Discord takes 25 characters.
+        let nonce = format!("s{}m{}{}", thread.id, member.id, period.key());
         let posted = chat
             .send(
                 &Destination::Thread(place),
                 &message,
-                Some(&format!("s{}m{}", thread.id, member.id)),
+                Some(nonce.as_str()).filter(|n| n.len() <= 25),
             )
             .await
             .map_err(|e| {
