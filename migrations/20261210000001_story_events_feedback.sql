@@ -52,6 +52,10 @@ CREATE TABLE story_shares (
     PRIMARY KEY (review_thread_id, member_id, period)
 );
 
+-- A reader's reply to another reader's feedback in the thread: feedback for the same member that the reader says
+-- pulls the other way (the "contradicting by a reader" of a pair the member then tags).
+ALTER TABLE peer_feedback ADD COLUMN answers_id BIGINT REFERENCES peer_feedback (id) ON DELETE SET NULL;
+
 -- Whether readers may send private feedback without their name. Off unless an organiser allows it.
 ALTER TABLE circles ADD COLUMN anonymous_feedback BOOLEAN NOT NULL DEFAULT false;
 

@@ -573,6 +573,19 @@ async fn feedback_is_marked_and_contradictions_and_experiments_come_back_at_the_
             .unwrap()
         );
     }
+    // A reader answers another reader's feedback: it is for Ann too, and pulls the other way.
+    assert!(
+        app.channel_message(
+            bob,
+            &ThreadRef::channel(thread.clone()),
+            "f3",
+            "I'd push back on that: the room needs her voice.",
+            Some("f2"),
+            &[]
+        )
+        .await
+        .unwrap()
+    );
     app.feedback_for(
         bob,
         &ann.user_id,
@@ -586,7 +599,11 @@ async fn feedback_is_marked_and_contradictions_and_experiments_come_back_at_the_
     assert!(list.contains("1. **User g1-u1**: Speak up more"), "{list}");
     assert!(list.contains("2. **User g1-u2**: Talk less"), "{list}");
     assert!(
-        list.contains("3. **User g1-u1** (in private): Try a weekly written update."),
+        list.contains("3. **User g1-u1** (answering 2): I'd push back on that"),
+        "{list}"
+    );
+    assert!(
+        list.contains("4. **User g1-u1** (in private): Try a weekly written update."),
         "{list}"
     );
 
@@ -600,7 +617,7 @@ async fn feedback_is_marked_and_contradictions_and_experiments_come_back_at_the_
     };
     let e = user_error(app.review_mark(ann, mark(2, "set-aside")).await);
     assert!(e.contains("say why in reason:"), "{e}");
-    let e = user_error(app.review_mark(ann, mark(3, "experiment")).await);
+    let e = user_error(app.review_mark(ann, mark(4, "experiment")).await);
     assert!(e.contains("Until when?"), "{e}");
     let e = user_error(
         app.review_mark(
@@ -644,12 +661,21 @@ async fn feedback_is_marked_and_contradictions_and_experiments_come_back_at_the_
             ann,
             MarkRequest {
                 until: Some("Q3 2027"),
-                ..mark(3, "experiment")
+                ..mark(4, "experiment")
             },
         )
         .await
         .unwrap();
     assert!(md(&r).contains("at your Q3 2027 check-in"), "{}", md(&r));
+    app.review_mark(
+        ann,
+        MarkRequest {
+            part: Some("skills"),
+            ..mark(3, "adopt")
+        },
+    )
+    .await
+    .unwrap();
     let list = md(&app.review_feedback(ann, None, None).await.unwrap());
     assert!(list.contains("→ adopted, on your skills"), "{list}");
     assert!(
@@ -677,6 +703,16 @@ async fn feedback_is_marked_and_contradictions_and_experiments_come_back_at_the_
         "{words}"
     );
     assert!(words.contains("What did you decide?"), "{words}");
+    // The reader's answer to Cat's piece, both tagged to skills, is quoted as the second pair.
+    assert!(
+        words.contains("> User g1-u1: I'd push back on that: the room needs her voice."),
+        "{words}"
+    );
+    assert_eq!(
+        words.matches("pulled in opposite directions").count(),
+        2,
+        "{words}"
+    );
     assert!(
         words.contains("Your experiment until Q3 2027, from User g1-u1's feedback:"),
         "{words}"

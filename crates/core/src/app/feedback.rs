@@ -98,18 +98,19 @@ impl App {
             }
             let mut text = Text::plain(format!("Feedback for you in the {} review:", q.label()));
             for (i, p) in mine.iter().rev().take(SHOWN).rev() {
+                let answering = p
+                    .answers
+                    .and_then(|a| all.iter().position(|x| x.r == a))
+                    .map_or(String::new(), |n| format!(" (answering {})", n + 1));
+                let private = if p.quarter.is_none() {
+                    " (in private)"
+                } else {
+                    ""
+                };
                 let mut line = spans![
                     format!("{}. ", i + 1),
                     bold(author_words(p)),
-                    format!(
-                        "{}: {}",
-                        if p.quarter.is_none() {
-                            " (in private)"
-                        } else {
-                            ""
-                        },
-                        clip(&p.text, 400)
-                    )
+                    format!("{private}{answering}: {}", clip(&p.text, 400))
                 ];
                 if let Some(m) = &p.mark {
                     line.push(format!(" → {}", mark_words(m)).into());

@@ -48,9 +48,15 @@ impl App {
             Some(r) => crate::store::feedback::story_author(&self.pool, thread.id, r).await?,
             None => None,
         };
+        // A reply to another reader's feedback is feedback for the same member, pulling the other way.
+        let answered = match reply_to {
+            Some(r) => crate::store::feedback::by_message(&self.pool, thread.id, r).await?,
+            None => None,
+        };
         let subject = reply_to
             .and_then(|r| posts.iter().find(|(_, msg)| msg == r).map(|(m, _)| *m))
             .or(story)
+            .or(answered.map(|(_, subject)| subject))
             .or_else(|| {
                 mentions
                     .iter()
@@ -65,7 +71,7 @@ impl App {
             return Ok(false);
         };
         let text = clip(content.trim(), FEEDBACK_MAX);
-        Ok(reviews::add_feedback(
+        let added = reviews::add_feedback(
             &self.pool,
             thread.id,
             author.id,
@@ -74,7 +80,16 @@ impl App {
             &text,
             self.now(),
         )
-        .await?)
+        .await?;
+        if added && let Some((earlier, for_whom)) = answered.filter(|(_, s)| *s == subject) {
+            crate::store::feedback::set_answers(&self.pool, thread.id, message_id, earlier).await?;
+            tracing::debug!(
+                earlier,
+                subject = for_whom,
+                "feedback answers earlier feedback"
+            );
+        }
+        Ok(added)
     }
 
     /// Organisers: open the review for the current quarter now instead of waiting for the schedule. The opening

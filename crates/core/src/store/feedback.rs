@@ -34,12 +34,14 @@ pub struct Piece {
     pub text: String,
     pub created_at: DateTime<Utc>,
     pub mark: Option<Mark>,
+    /// A reader's reply to this earlier piece, which they say pulls the other way.
+    pub answers: Option<FeedbackRef>,
 }
 
 /// Every piece of feedback a member received, oldest first (the numbers `/review feedback` shows), with marks.
 pub async fn received(pool: &PgPool, member_id: i64) -> sqlx::Result<Vec<Piece>> {
     let thread = sqlx::query!(
-        "SELECT f.id, t.circle_id, a.display_name AS author, t.period, f.text, f.created_at
+        "SELECT f.id, t.circle_id, a.display_name AS author, t.period, f.text, f.created_at, f.answers_id
          FROM peer_feedback f JOIN members a ON a.id = f.author_id
          JOIN review_threads t ON t.id = f.review_thread_id
          WHERE f.subject_id = $1",
@@ -69,6 +71,7 @@ pub async fn received(pool: &PgPool, member_id: i64) -> sqlx::Result<Vec<Piece>>
             text: f.text,
             created_at: f.created_at,
             mark: mark(r),
+            answers: f.answers_id.map(FeedbackRef::Thread),
         });
     }
     for p in private {
@@ -81,6 +84,7 @@ pub async fn received(pool: &PgPool, member_id: i64) -> sqlx::Result<Vec<Piece>>
             text: p.text,
             created_at: p.created_at,
             mark: mark(r),
+            answers: None,
         });
     }
     all.sort_by_key(|p| {
@@ -295,4 +299,38 @@ pub async fn stories_in(
     )
     .fetch_all(pool)
     .await
+}
+
+/// The piece of feedback a message in a review thread is: (its id, the member it is for).
+pub async fn by_message(
+    pool: &PgPool,
+    thread_id: i64,
+    message_id: &str,
+) -> sqlx::Result<Option<(i64, i64)>> {
+    Ok(sqlx::query!(
+        "SELECT id, subject_id FROM peer_feedback WHERE review_thread_id = $1 AND message_id = $2",
+        thread_id,
+        message_id,
+    )
+    .fetch_optional(pool)
+    .await?
+    .map(|r| (r.id, r.subject_id)))
+}
+
+/// Says that a piece of feedback answers (pulls against) an earlier one, as its reader wrote it.
+pub async fn set_answers(
+    pool: &PgPool,
+    thread_id: i64,
+    message_id: &str,
+    answers: i64,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE peer_feedback SET answers_id = $3 WHERE review_thread_id = $1 AND message_id = $2",
+        thread_id,
+        message_id,
+        answers,
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
 }

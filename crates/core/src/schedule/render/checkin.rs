@@ -8,6 +8,7 @@ use crate::chat::{Button, ButtonStyle, Capabilities, Destination};
 use crate::domain::action::Action;
 use crate::domain::checkin::questions;
 use crate::domain::delivery::DeliveryKind;
+use crate::domain::narrative::FeedbackRef;
 use crate::domain::period::{Period, local_date};
 use crate::domain::spec::{Phase, checkin_asks_stay_or_switch};
 use crate::schedule::render::{Rendered, messages, recipient};
@@ -62,18 +63,38 @@ pub fn follow_ups(
     previous_start: chrono::DateTime<chrono::Utc>,
 ) -> Vec<FollowUp> {
     let words = crate::app::feedback::author_words;
+    let in_last_quarter =
+        |at: chrono::DateTime<chrono::Utc>| at >= previous_start && at < quarter_start;
     let mut out = Vec::new();
+    let mut quoted: Vec<(FeedbackRef, FeedbackRef)> = Vec::new();
     for p in pieces {
         let Some(m) = &p.mark else { continue };
-        if let (Some(other), Some(part)) = (m.contradicts, &m.part)
-            && m.marked_at >= previous_start
-            && m.marked_at < quarter_start
-            && let Some(o) = pieces.iter().find(|x| x.r == other)
+        // Marked as contradicting by the member, on a part they tagged; or by a reader who answered an earlier
+        // piece, once the member tagged both to the same part.
+        let pair = match (m.contradicts, &m.part) {
+            (Some(other), Some(part)) if in_last_quarter(m.marked_at) => {
+                pieces.iter().find(|x| x.r == other).map(|o| (o, part))
+            }
+            _ => p
+                .answers
+                .and_then(|a| pieces.iter().find(|x| x.r == a))
+                .and_then(|o| {
+                    let om = o.mark.as_ref()?;
+                    let part = m.part.as_ref()?;
+                    (om.part.as_ref() == Some(part)
+                        && in_last_quarter(m.marked_at.max(om.marked_at)))
+                    .then_some((o, part))
+                }),
+        };
+        if let Some((o, part)) = pair
+            && !quoted.contains(&(p.r, o.r))
+            && !quoted.contains(&(o.r, p.r))
         {
+            quoted.push((p.r, o.r));
             out.push(FollowUp::Contradiction {
                 part: part.clone(),
-                one: (words(p), p.text.clone()),
-                other: (words(o), o.text.clone()),
+                one: (words(o), o.text.clone()),
+                other: (words(p), p.text.clone()),
             });
         }
         if m.until == Some(quarter) {
