@@ -131,6 +131,34 @@ fn a_scripted_year_shows_nudges_checkins_and_replies() {
         "/me export"
     );
     assert!(!stdout.contains("Unknown command"));
+    // Issue 16: wins that serve the spec, an event check-in with its landing plan, and the year as a story.
+    assert!(
+        stdout.contains("It serves the skill **Pricing** in your story."),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("now serves the milestone **ship the carbon ledger**"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Stored your check-in after a job change: **Said yes to Globex: head of product from March**"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Your landing plan is set."), "{stdout}");
+    assert!(stdout.contains("day 30 in your new role"), "{stdout}");
+    assert!(
+        stdout.contains("After a job change ("),
+        "the next review post: {stdout}"
+    );
+    assert!(
+        stdout.contains("Your career story for 2027: **"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("(attachment: career-story-2027.md"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 win is told only as \"we\""), "{stdout}");
 
     // The offer ledger: two offers against two spec versions, the goalpost warning, a decision, a second opinion,
     // and six months on, the look back with its answer next to the scores.

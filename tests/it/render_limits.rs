@@ -152,6 +152,7 @@ proptest! {
                 stay_or_switch: days % 2 == 0,
                 metrics: vec![circle.clone(); 12],
                 milestones: 3,
+                feedback: Vec::new(),
             };
             prop_assert!(sent(caps, &checkin::word(&p, &dm(), caps))? >= 1);
             let d = deep_dive::DeepDive {
@@ -208,6 +209,7 @@ proptest! {
             wins: wins.clone(),
             scorecard: Some(format!("Scorecard {}: {}", quarter.label(), names.join(" · "))),
             portfolio: Some("Bets in 2027 so far: 2 core, 1 big swing".to_owned()),
+            turning_points: Vec::new(),
         };
         let midway = words::Midway {
             quarter,

@@ -185,6 +185,9 @@ impl ScheduleSettings {
             | DeliveryKind::OrganiserHandover
             | DeliveryKind::ReviewOpenFailed
             | DeliveryKind::ReviewCloseFailed
+            | DeliveryKind::LandingDay30
+            | DeliveryKind::LandingDay60
+            | DeliveryKind::LandingDay90
             | DeliveryKind::ReviewOpen
             | DeliveryKind::ReviewMidway
             | DeliveryKind::ReviewClose => None,

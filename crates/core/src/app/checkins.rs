@@ -284,12 +284,27 @@ impl App {
     pub async fn checkin_history(&self, actor: &Actor) -> Result<Reply> {
         let me = self.member(actor).await?;
         let all = store::of_member(&self.pool, me.id).await?;
-        if all.is_empty() {
+        let events = crate::store::events::events_of(&self.pool, me.id).await?;
+        if all.is_empty() && events.is_empty() {
             return Ok(Reply::private(
                 "No check-ins yet. The next prompt arrives on the first Monday of the quarter.",
             ));
         }
         let mut text = Text::plain("Your check-ins:");
+        if !events.is_empty() {
+            text.line(spans![bold("After major events:")]);
+            for e in events.iter().take(10) {
+                text.item(spans![format!(
+                    "{} ({}): {}",
+                    e.kind.label(),
+                    e.happened_on,
+                    clip(&e.happened, 120)
+                )]);
+            }
+            if !all.is_empty() {
+                text.line(spans![bold("Quarterly:")]);
+            }
+        }
         for c in all.iter().take(20) {
             let first = c
                 .answers

@@ -7,6 +7,7 @@ use tracing::Instrument as _;
 
 use crate::app::circles::{CircleSettings, CreateCircle};
 use crate::app::commitments::Done;
+use crate::app::feedback::MarkRequest;
 use crate::app::opportunities::{Evaluate, Lived};
 use crate::app::scorecard::MetricAdd;
 use crate::app::{Actor, App, Error, Reply, Result, parse_until};
@@ -95,7 +96,22 @@ impl App {
                 schedule,
                 when,
                 review_days,
+                anonymous_feedback,
             } => {
+                if let Some(value) = anonymous_feedback.as_deref() {
+                    let reply = self
+                        .set_anonymous_feedback(actor, circle.as_deref(), value)
+                        .await?;
+                    // The one setting given: done. With others, they follow and answer for both.
+                    if channel.is_none()
+                        && timezone.is_none()
+                        && schedule.is_none()
+                        && when.is_none()
+                        && review_days.is_none()
+                    {
+                        return Ok(reply);
+                    }
+                }
                 let schedule = match (&schedule, &when) {
                     (Some(s), Some(w)) => Some((s.as_str(), w.as_str())),
                     (None, None) => None,
@@ -205,10 +221,22 @@ impl App {
                 self.commit_kill(actor, commitment.as_deref(), &postmortem)
                     .await
             }
-            Command::WinAdd { text, link, bet } => {
-                self.win_add_bet(actor, &text, link.as_deref(), bet.as_deref())
-                    .await
+            Command::WinAdd {
+                text,
+                link,
+                bet,
+                serves,
+            } => {
+                self.win_add_serving(
+                    actor,
+                    &text,
+                    link.as_deref(),
+                    bet.as_deref(),
+                    serves.as_deref(),
+                )
+                .await
             }
+            Command::WinLink { win, serves } => self.win_link(actor, win, &serves).await,
             Command::WinList { quarter } => self.win_list(actor, quarter.as_deref()).await,
             Command::OpportunityEvaluate {
                 name,
@@ -264,10 +292,51 @@ impl App {
                     .await
             }
             Command::CheckinHistory => self.checkin_history(actor).await,
+            Command::CheckinEvent { kind, note } => {
+                self.checkin_event(actor, &kind, note.as_deref()).await
+            }
             Command::ReviewStart { circle } => self.review_start(actor, circle.as_deref()).await,
             Command::ReviewStatus { circle } => self.review_status(actor, circle.as_deref()).await,
             Command::ReviewFeedback { quarter, circle } => {
                 self.review_feedback(actor, quarter.as_deref(), circle.as_deref())
+                    .await
+            }
+            Command::ReviewMark {
+                feedback,
+                decision,
+                until,
+                reason,
+                part,
+                contradicts,
+            } => {
+                self.review_mark(
+                    actor,
+                    MarkRequest {
+                        number: feedback,
+                        decision: &decision,
+                        until: until.as_deref(),
+                        reason: reason.as_deref(),
+                        part: part.as_deref(),
+                        contradicts,
+                    },
+                )
+                .await
+            }
+            Command::ReviewFeedbackFor {
+                member,
+                text,
+                anonymous,
+                circle,
+            } => {
+                self.feedback_for(actor, &member, &text, anonymous, circle.as_deref())
+                    .await
+            }
+            Command::Story {
+                period,
+                share,
+                circle,
+            } => {
+                self.story(actor, period.as_deref(), share, circle.as_deref())
                     .await
             }
             Command::MeTimezone { zone } => self.me_timezone(actor, &zone).await,

@@ -66,6 +66,8 @@ impl App {
                 evaluation_id,
                 months,
             }) => self.lived_form(actor, evaluation_id, months).await,
+            Some(Action::LandingStart { on }) => self.landing_start(actor, on).await,
+            Some(Action::Landing { plan_id, day }) => self.landing_form(actor, plan_id, day).await,
             Some(Action::ConfirmDelete) => self.me_delete_confirmed(actor).await,
             Some(Action::CancelDelete) => Ok(Reply::private("Nothing was deleted.")),
             Some(Action::Reply { pending, choice }) => {
@@ -109,6 +111,15 @@ impl App {
             && let (Ok(id), Ok(months)) = (id.parse::<i64>(), months.parse::<u32>())
         {
             return self.lived_form_submit(actor, id, months, fields).await;
+        }
+        if let Some(kind) = custom_id.strip_prefix("cc:eventform:") {
+            return self.event_form_submit(actor, kind, fields).await;
+        }
+        if let Some(rest) = custom_id.strip_prefix("cc:landingform:")
+            && let Some((id, day)) = rest.split_once(':')
+            && let (Ok(id), Ok(day)) = (id.parse::<i64>(), day.parse::<u32>())
+        {
+            return self.landing_form_submit(actor, id, day, fields).await;
         }
         Err(Error::user(
             "That form is out of date; run the command again.",

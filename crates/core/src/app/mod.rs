@@ -7,6 +7,8 @@ pub mod circles;
 pub mod commitments;
 pub mod dispatch;
 pub mod error;
+pub mod events;
+pub mod feedback;
 pub mod interactions;
 pub mod me;
 pub mod opportunities;
@@ -16,6 +18,7 @@ pub mod reply;
 pub mod reviews;
 pub mod scorecard;
 pub mod specs;
+pub mod story;
 pub mod wins;
 
 use std::sync::Arc;

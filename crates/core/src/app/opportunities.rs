@@ -503,7 +503,7 @@ impl App {
         let s = self.offer_of(&member, offer).await?;
         let today = local_date(self.now(), self.zone_of(&member).await?);
         store::decide(&self.pool, member.id, s.id, decision, self.now(), today).await?;
-        Ok(Reply::private(match decision {
+        let reply = Reply::private(match decision {
             Decision::Taken => {
                 let [(_, six), (_, twelve)] = hindsight_dates(today);
                 crate::text![
@@ -522,7 +522,21 @@ impl App {
                 bold(&s.e.name),
                 ". Its score stays in your ledger, measured against your spec."
             ],
-        }))
+        });
+        Ok(match decision {
+            // A taken offer is a new role: a major event worth a check-in, and a landing plan.
+            Decision::Taken => {
+                let mut reply = reply;
+                reply.text.blank();
+                reply.text.line(spans![
+                    "A new role is a major event: ",
+                    cmd("checkin event job-change"),
+                    " keeps what happened, what you learned and what changes in your spec."
+                ]);
+                self.offer_landing(reply, today)
+            }
+            Decision::Declined => reply,
+        })
     }
 
     /// The hindsight answer by command: how a taken offer turned out.

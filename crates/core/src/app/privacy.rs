@@ -86,7 +86,8 @@ impl App {
         for w in &all_wins {
             out.entry("wins").or_default().push(
                 json!({"server": server, "text": w.text, "link": w.link, "at": w.created_at,
-                       "bet": w.bet.map(|b| b.as_str())}),
+                       "bet": w.bet.map(|b| b.as_str()),
+                       "serves": w.serves.as_ref().map(|(k, t)| json!({"kind": k.as_str(), "text": t}))}),
             );
         }
         for c in &all_checkins {
@@ -139,6 +140,39 @@ impl App {
             out.entry("feedback")
                 .or_default()
                 .push(json!({"server": server, "period": p.key(), "from": a, "to": s, "text": t}));
+        }
+        // Feedback received, as its subject sees it: an anonymous author stays unnamed even here.
+        let received = crate::store::feedback::received(&self.pool, id).await?;
+        for p in &received {
+            out.entry("feedback_received").or_default().push(json!({
+                "server": server, "from": crate::app::feedback::author_words(p),
+                "in_private": p.quarter.is_none(), "period": p.quarter.map(|q| q.key()), "text": p.text,
+                "at": p.created_at,
+                "decision": p.mark.as_ref().map(|m| m.decision.as_str()),
+                "until": p.mark.as_ref().and_then(|m| m.until).map(|q| q.key()),
+                "reason": p.mark.as_ref().and_then(|m| m.reason.clone()),
+                "part": p.mark.as_ref().and_then(|m| m.part.clone())}));
+        }
+        // Private feedback the member wrote: theirs, so it shows even when it was sent without their name.
+        let written = crate::store::feedback::written_by(&self.pool, id).await?;
+        for (to, anonymous, text, at) in &written {
+            out.entry("private_feedback_written")
+                .or_default()
+                .push(json!({
+                "server": server, "to": to, "anonymous": anonymous, "text": text, "at": at}));
+        }
+        let events = crate::store::events::events_of(&self.pool, id).await?;
+        for e in &events {
+            out.entry("event_checkins").or_default().push(json!({
+                "server": server, "kind": e.kind.as_str(), "happened": e.happened, "learned": e.learned,
+                "spec_change": e.spec_change, "on": e.happened_on, "at": e.created_at}));
+        }
+        let plans = crate::store::events::plans_of(&self.pool, id).await?;
+        for p in &plans {
+            out.entry("landing_plans").or_default().push(json!({
+                "server": server, "started_on": p.started_on,
+                "outcomes": p.outcomes.iter().map(|(d, o, at)| json!({"day": d, "outcome": o, "at": at}))
+                    .collect::<Vec<_>>()}));
         }
         for (_, circle, period, channel, message) in
             reviews::posts_listed(&self.pool, &[id]).await?
@@ -194,6 +228,61 @@ impl App {
                 w.created_at.format("%Y-%m-%d"),
                 w.text
             ));
+        }
+        if !events.is_empty() {
+            md.push_str("\n### Check-ins after major events\n\n");
+            for e in &events {
+                md.push_str(&format!(
+                    "- {} ({}): {}{}{}\n",
+                    e.kind.label(),
+                    e.happened_on,
+                    e.happened,
+                    e.learned
+                        .as_deref()
+                        .map_or(String::new(), |l| format!(" Learned: {l}")),
+                    e.spec_change
+                        .as_deref()
+                        .map_or(String::new(), |c| format!(" Spec: {c}"))
+                ));
+            }
+        }
+        for p in &plans {
+            md.push_str(&format!("\n### Landing plan from {}\n\n", p.started_on));
+            for (day, outcome, _) in &p.outcomes {
+                md.push_str(&format!("- Day {day}: {outcome}\n"));
+            }
+        }
+        if !received.is_empty() {
+            md.push_str("\n### Feedback received\n\n");
+            for p in &received {
+                md.push_str(&format!(
+                    "- {}{}: {}{}\n",
+                    crate::app::feedback::author_words(p),
+                    if p.quarter.is_none() {
+                        " (in private)"
+                    } else {
+                        ""
+                    },
+                    p.text,
+                    p.mark.as_ref().map_or(String::new(), |m| format!(
+                        " → {}",
+                        crate::app::feedback::mark_words(m)
+                    ))
+                ));
+            }
+        }
+        if !written.is_empty() {
+            md.push_str("\n### Private feedback you wrote\n\n");
+            for (to, anonymous, text, _) in &written {
+                md.push_str(&format!(
+                    "- To {to}{}: {text}\n",
+                    if *anonymous {
+                        " (sent without your name)"
+                    } else {
+                        ""
+                    }
+                ));
+            }
         }
         md.push_str("\n### Check-ins\n\n");
         for c in &all_checkins {
@@ -299,6 +388,10 @@ impl App {
             "scorecard_metrics",
             "scorecard_milestones",
             "feedback",
+            "feedback_received",
+            "private_feedback_written",
+            "event_checkins",
+            "landing_plans",
             "review_posts",
             "readings",
             "prompts",

@@ -43,8 +43,20 @@ impl App {
             return Ok(false);
         }
         let posts = reviews::posts(&self.pool, thread.id).await?;
+        // A reply to a story shared into the thread is feedback for its author, like a reply to their post.
+        let story = match reply_to {
+            Some(r) => crate::store::feedback::story_author(&self.pool, thread.id, r).await?,
+            None => None,
+        };
+        // A reply to another reader's feedback is feedback for the same member, pulling the other way.
+        let answered = match reply_to {
+            Some(r) => crate::store::feedback::by_message(&self.pool, thread.id, r).await?,
+            None => None,
+        };
         let subject = reply_to
             .and_then(|r| posts.iter().find(|(_, msg)| msg == r).map(|(m, _)| *m))
+            .or(story)
+            .or(answered.map(|(_, subject)| subject))
             .or_else(|| {
                 mentions
                     .iter()
@@ -59,7 +71,7 @@ impl App {
             return Ok(false);
         };
         let text = clip(content.trim(), FEEDBACK_MAX);
-        Ok(reviews::add_feedback(
+        let added = reviews::add_feedback(
             &self.pool,
             thread.id,
             author.id,
@@ -68,7 +80,16 @@ impl App {
             &text,
             self.now(),
         )
-        .await?)
+        .await?;
+        if added && let Some((earlier, for_whom)) = answered.filter(|(_, s)| *s == subject) {
+            crate::store::feedback::set_answers(&self.pool, thread.id, message_id, earlier).await?;
+            tracing::debug!(
+                earlier,
+                subject = for_whom,
+                "feedback answers earlier feedback"
+            );
+        }
+        Ok(added)
     }
 
     /// Organisers: open the review for the current quarter now instead of waiting for the schedule. The opening
@@ -290,49 +311,5 @@ impl App {
             )]);
         }
         Ok(Reply::private(self.fit(actor, text, None)))
-    }
-
-    /// The feedback a member received in a quarter's review (default: the latest).
-    pub async fn review_feedback(
-        &self,
-        actor: &Actor,
-        quarter: Option<&str>,
-        circle: Option<&str>,
-    ) -> Result<Reply> {
-        let member = self.member(actor).await?;
-        let (circle, _) = self.circle_of(&member, circle).await?;
-        let zone = self.zone_of(&member).await?;
-        let wanted = match quarter.map(str::trim).filter(|q| !q.is_empty()) {
-            Some(q) => vec![Period::parse_user(q).map_err(|e| Error::user(e.to_string()))?],
-            None => {
-                let now = Period::containing_quarter(local_date(self.now(), zone));
-                vec![now, now.prev()]
-            }
-        };
-        for q in wanted {
-            let Some(thread) = reviews::find(&self.pool, circle.id, q).await? else {
-                continue;
-            };
-            let mine: Vec<_> = reviews::feedback_in(&self.pool, thread.id)
-                .await?
-                .into_iter()
-                .filter(|f| f.subject_id == member.id)
-                .collect();
-            if mine.is_empty() {
-                return Ok(Reply::private(format!(
-                    "No feedback for you in the {} review yet.",
-                    q.label()
-                )));
-            }
-            let mut text = Text::plain(format!("Feedback for you in the {} review:", q.label()));
-            for f in mine {
-                text.line(spans![
-                    bold(&f.author_name),
-                    format!(": {}", clip(&f.text, 400))
-                ]);
-            }
-            return Ok(Reply::private(self.fit(actor, text, None)));
-        }
-        Ok(Reply::private("There's no review for that quarter yet."))
     }
 }

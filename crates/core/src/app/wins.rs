@@ -3,6 +3,7 @@
 use crate::app::{Actor, App, Error, Reply, Result, check_len};
 use crate::chat::fit::clip;
 use crate::chat::text::{Text, cmd, link};
+use crate::domain::narrative::Serves;
 use crate::domain::period::{Period, local_date};
 use crate::schedule::review::load::bounds;
 use crate::spans;
@@ -20,6 +21,18 @@ impl App {
         text: &str,
         link: Option<&str>,
         bet: Option<&str>,
+    ) -> Result<Reply> {
+        self.win_add_with(actor, text, link, bet, None).await
+    }
+
+    /// A win, its bet, and the milestone or skill it serves (already found in the spec).
+    pub(crate) async fn win_add_with(
+        &self,
+        actor: &Actor,
+        text: &str,
+        link: Option<&str>,
+        bet: Option<&str>,
+        serves: Option<(Serves, &str)>,
     ) -> Result<Reply> {
         let bet = bet
             .map(str::trim)
@@ -56,10 +69,24 @@ impl App {
                 .map(|w| w.created_at),
         )
         .await?;
-        wins::add(&self.pool, member.id, text, link, self.now(), bet).await?;
-        Ok(Reply::private(
+        wins::add(&self.pool, member.id, text, link, self.now(), bet, serves).await?;
+        let mut reply = Reply::private(
             "Logged. Wins you can attribute are wins you keep: they'll be in your next review post.",
-        ))
+        );
+        // A win that is a major event gets the event's short retrospective offered.
+        if let Some(kind) = crate::domain::narrative::event_in_words(text) {
+            let word = crate::domain::narrative::EVENT_CHOICES
+                .iter()
+                .find(|c| c.replace('-', "_") == kind.as_str())
+                .copied()
+                .unwrap_or("other");
+            reply.text.line(crate::spans![
+                format!("A {} is a major event: ", kind.label()),
+                cmd(format!("checkin event {word}")),
+                " keeps what happened, what you learned and what changes in your spec."
+            ]);
+        }
+        Ok(reply)
     }
 
     pub async fn win_list(&self, actor: &Actor, quarter: Option<&str>) -> Result<Reply> {

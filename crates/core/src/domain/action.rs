@@ -13,6 +13,10 @@ pub enum Action {
     Scorecard { circle_id: i64, period: String },
     /// Open the form asking whether a taken offer delivered, 6 or 12 months on.
     Lived { evaluation_id: i64, months: u32 },
+    /// Start a 30/60/90-day landing plan in a new role that began on this local date (YYYY-MM-DD).
+    LandingStart { on: chrono::NaiveDate },
+    /// Open the form for a landing plan's phase outcome (day 30, 60 or 90).
+    Landing { plan_id: i64, day: u32 },
     /// Confirm `/me delete`.
     ConfirmDelete,
     /// Cancel `/me delete`.
@@ -53,6 +57,8 @@ impl Action {
                 evaluation_id,
                 months,
             } => format!("cc:lived:{evaluation_id}:{months}"),
+            Self::LandingStart { on } => format!("cc:landingstart:{on}"),
+            Self::Landing { plan_id, day } => format!("cc:landing:{plan_id}:{day}"),
             Self::ConfirmDelete => "cc:delete:confirm".to_owned(),
             Self::CancelDelete => "cc:delete:cancel".to_owned(),
             Self::Reply { pending, choice } => {
@@ -96,6 +102,13 @@ impl Action {
             ("lived", Some(id), Some(months)) => Some(Self::Lived {
                 evaluation_id: id.parse().ok()?,
                 months: months.parse().ok().filter(|m| [6, 12].contains(m))?,
+            }),
+            ("landingstart", Some(on), None) => Some(Self::LandingStart {
+                on: chrono::NaiveDate::parse_from_str(on, "%Y-%m-%d").ok()?,
+            }),
+            ("landing", Some(id), Some(day)) => Some(Self::Landing {
+                plan_id: id.parse().ok()?,
+                day: day.parse().ok().filter(|d| [30, 60, 90].contains(d))?,
             }),
             ("delete", Some("confirm"), None) => Some(Self::ConfirmDelete),
             ("delete", Some("cancel"), None) => Some(Self::CancelDelete),
@@ -143,6 +156,13 @@ mod tests {
             Action::Lived {
                 evaluation_id: 9,
                 months: 12,
+            },
+            Action::LandingStart {
+                on: chrono::NaiveDate::from_ymd_opt(2027, 3, 1).unwrap(),
+            },
+            Action::Landing {
+                plan_id: 4,
+                day: 60,
             },
             Action::ConfirmDelete,
             Action::CancelDelete,

@@ -32,6 +32,11 @@ pub enum DeliveryKind {
     ReviewOpenFailed,
     /// The review summary could not be posted: the organisers hear what to fix.
     ReviewCloseFailed,
+    /// Day 30, 60 and 90 of a landing plan in a new role, 09:00 the member's time: how did that phase go? Keyed by
+    /// the local month of the day, one kind per phase so the three never share a key.
+    LandingDay30,
+    LandingDay60,
+    LandingDay90,
 }
 
 crate::domain::text_enum! {
@@ -54,7 +59,7 @@ pub enum PeriodUnit {
 
 impl DeliveryKind {
     /// Every kind, for the `kind` label values of /metrics and for parsing.
-    pub const ALL: [DeliveryKind; 13] = [
+    pub const ALL: [DeliveryKind; 16] = [
         DeliveryKind::MonthlyNudge,
         DeliveryKind::NudgeReminder,
         DeliveryKind::CheckinPrompt,
@@ -68,7 +73,25 @@ impl DeliveryKind {
         DeliveryKind::OrganiserHandover,
         DeliveryKind::ReviewOpenFailed,
         DeliveryKind::ReviewCloseFailed,
+        DeliveryKind::LandingDay30,
+        DeliveryKind::LandingDay60,
+        DeliveryKind::LandingDay90,
     ];
+
+    /// The landing plan's questions, by the day each asks on.
+    pub const LANDING: [(u32, DeliveryKind); 3] = [
+        (30, DeliveryKind::LandingDay30),
+        (60, DeliveryKind::LandingDay60),
+        (90, DeliveryKind::LandingDay90),
+    ];
+
+    /// The day of a landing plan this kind asks about.
+    pub fn landing_day(self) -> Option<u32> {
+        Self::LANDING
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map(|(d, _)| *d)
+    }
 
     pub const SCHEDULED: [DeliveryKind; 5] = [
         DeliveryKind::MonthlyNudge,
@@ -93,6 +116,9 @@ impl DeliveryKind {
             Self::OrganiserHandover => "organiser_handover",
             Self::ReviewOpenFailed => "review_open_failed",
             Self::ReviewCloseFailed => "review_close_failed",
+            Self::LandingDay30 => "landing_day30",
+            Self::LandingDay60 => "landing_day60",
+            Self::LandingDay90 => "landing_day90",
         }
     }
 
@@ -118,7 +144,10 @@ impl DeliveryKind {
             Self::MonthlyNudge
             | Self::NudgeReminder
             | Self::OfferHindsight
-            | Self::OrganiserHandover => PeriodUnit::Month,
+            | Self::OrganiserHandover
+            | Self::LandingDay30
+            | Self::LandingDay60
+            | Self::LandingDay90 => PeriodUnit::Month,
             Self::CheckinPrompt
             | Self::CheckinReminder
             | Self::OrganiserAlert
@@ -155,6 +184,9 @@ impl DeliveryKind {
             Self::OrganiserHandover => "organiser handover notice",
             Self::ReviewOpenFailed => "note that a review could not open",
             Self::ReviewCloseFailed => "note that a review summary could not be posted",
+            Self::LandingDay30 => "landing plan, day 30",
+            Self::LandingDay60 => "landing plan, day 60",
+            Self::LandingDay90 => "landing plan, day 90",
         }
     }
 }

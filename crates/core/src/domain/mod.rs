@@ -6,12 +6,14 @@ pub mod checkin;
 pub mod commitment;
 pub mod delivery;
 pub mod membership;
+pub mod narrative;
 pub mod opportunity;
 pub mod period;
 pub mod recurrence;
 pub mod review;
 pub mod scorecard;
 pub mod spec;
+pub mod story;
 pub mod zone;
 
 /// A closed set of words stored as text: `as_str` for the database and the screen, a strict `FromStr` for reading

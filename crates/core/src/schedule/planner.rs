@@ -27,6 +27,8 @@ pub const HINDSIGHT_AT: (u32, u32) = (9, 0);
 
 /// How long dropping an old partition may wait for the outbox's lock before giving up until the next time.
 const DROP_LOCK_TIMEOUT: Duration = Duration::from_secs(1);
+/// The local time a landing plan's day-30, 60 and 90 questions arrive, in the member's zone.
+pub const LANDING_AT: (u32, u32) = (9, 0);
 
 /// How far back a restart looks beyond the grace window, to record what it missed as skipped. Older gaps are
 /// not recorded at all (a bot down for a year does not need a year of "skipped" rows).
@@ -283,6 +285,18 @@ impl Planner {
             .context("inserting hindsight questions")?;
         report.statements += u32::from(!hindsight.is_empty());
 
+        // Landing plans: day 30, 60 and 90 of a new role, at 09:00 the member's time.
+        let landing = self
+            .landing_occurrences(&mut *tx, from, now, stale_before)
+            .await
+            .context("listing landing plans")?;
+        report.statements += 1;
+        report.occurrences += landing.len();
+        report.inserted += sql::insert_landing(&mut *tx, &landing, now)
+            .await
+            .context("inserting landing questions")?;
+        report.statements += u32::from(!landing.is_empty());
+
         // Circle-wide: the review thread opens when the check-in window closes, in the circle's zone.
         let prompt = DeliveryKind::CheckinPrompt;
         let prompt_default = self.schedule.checkin_prompt.clone();
@@ -369,6 +383,62 @@ impl Planner {
         Ok(out)
     }
 
+    /// Every landing question of plans that can fall near (lo, hi]: (instant, member, kind, local date).
+    async fn landing_dates(
+        &self,
+        db: &mut sqlx::PgConnection,
+        lo: DateTime<Utc>,
+        hi: DateTime<Utc>,
+    ) -> anyhow::Result<Vec<(DateTime<Utc>, i64, DeliveryKind, chrono::NaiveDate)>> {
+        // A day wider each side for every zone's calendar.
+        let day = chrono::Duration::days(1);
+        let first = (lo - day).date_naive() - chrono::Days::new(90);
+        let last = (hi + day).date_naive() - chrono::Days::new(30);
+        let mut out = Vec::new();
+        for p in crate::store::events::plans_started_in(db, first, last).await? {
+            let Ok(zone) = p.zone.parse::<Zone>() else {
+                tracing::warn!(zone = %p.zone, "skipping a landing plan whose member's zone no longer reads");
+                continue;
+            };
+            for (n, kind) in DeliveryKind::LANDING {
+                let date = crate::domain::narrative::landing_date(p.started_on, n);
+                let local = date
+                    .and_hms_opt(LANDING_AT.0, LANDING_AT.1, 0)
+                    .unwrap_or_default();
+                out.push((resolve_local(local, zone), p.member_id, kind, date));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The landing questions due in (from, now].
+    async fn landing_occurrences(
+        &self,
+        db: &mut sqlx::PgConnection,
+        from: DateTime<Utc>,
+        now: DateTime<Utc>,
+        stale_before: DateTime<Utc>,
+    ) -> anyhow::Result<sql::Landing> {
+        let mut due: Vec<_> = self
+            .landing_dates(db, from, now)
+            .await?
+            .into_iter()
+            .filter(|(at, ..)| *at > from && *at <= now)
+            .collect();
+        due.sort();
+        let mut out = sql::Landing::default();
+        for (at, member_id, kind, date) in due {
+            out.push(
+                kind,
+                member_id,
+                Period::containing_month(date),
+                at,
+                at <= stale_before,
+            );
+        }
+        Ok(out)
+    }
+
     /// The next hindsight question after `after`, for the demo's clock.
     async fn next_hindsight(&self, after: DateTime<Utc>) -> anyhow::Result<Option<DateTime<Utc>>> {
         let lo = (after - chrono::Duration::days(1))
@@ -448,6 +518,17 @@ impl Planner {
             crate::store::deliveries::next_pending_after(&self.pool, after).await?;
         if let Some(h) = self.next_hindsight(after).await? {
             best = Some(best.map_or(h, |b| b.min(h)));
+        }
+        let mut conn = self.pool.acquire().await?;
+        if let Some(l) = self
+            .landing_dates(&mut conn, after, after + chrono::Duration::days(91))
+            .await?
+            .into_iter()
+            .map(|(at, ..)| at)
+            .filter(|at| *at > after)
+            .min()
+        {
+            best = Some(best.map_or(l, |b| b.min(l)));
         }
         let mut earliest =
             |at: DateTime<Utc>| best = Some(best.map_or(at, |b: DateTime<Utc>| b.min(at)));

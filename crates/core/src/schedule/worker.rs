@@ -425,7 +425,8 @@ impl Worker {
                     // The platform no longer knows them, so they leave the server's circles.
                     circles::member_gone(&self.pool, member_id, self.clock.now()).await?;
                 } else if (DeliveryKind::SCHEDULED.contains(&d.kind)
-                    || d.kind == DeliveryKind::OfferHindsight)
+                    || d.kind == DeliveryKind::OfferHindsight
+                    || d.kind.landing_day().is_some())
                     && let Some(member_id) = d.member_id
                 {
                     // Only a member's own prompts: a failed note to organisers must not beget another.

@@ -6,6 +6,8 @@ pub mod circles;
 pub mod commitments;
 pub mod deliveries;
 pub mod dm_channels;
+pub mod events;
+pub mod feedback;
 pub mod opportunities;
 pub mod pacing;
 pub mod partitions;

@@ -278,7 +278,8 @@ pub async fn assignments_listed(
         .collect()
 }
 
-/// The reviews these members took part in (a post, a reading, feedback), for the redaction of their summaries.
+/// The reviews these members took part in (a post, a reading, feedback, a shared story), for the redaction of their
+/// summaries.
 pub async fn threads_of(pool: &PgPool, member_ids: &[i64]) -> sqlx::Result<Vec<ReviewThread>> {
     sqlx::query_as!(
         RawThread,
@@ -287,7 +288,8 @@ pub async fn threads_of(pool: &PgPool, member_ids: &[i64]) -> sqlx::Result<Vec<R
          FROM review_threads t
          WHERE t.id IN (SELECT review_thread_id FROM review_posts WHERE member_id = ANY($1)
                         UNION SELECT review_thread_id FROM review_assignments
-                              WHERE reviewer_id = ANY($1) OR reviewee_id = ANY($1))
+                              WHERE reviewer_id = ANY($1) OR reviewee_id = ANY($1)
+                        UNION SELECT review_thread_id FROM story_shares WHERE member_id = ANY($1))
          ORDER BY t.id",
         member_ids,
     )

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
 use crate::domain::bet::Bet;
+use crate::domain::narrative::Serves;
 use crate::store::decode;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,6 +14,8 @@ pub struct Win {
     pub link: Option<String>,
     pub created_at: DateTime<Utc>,
     pub bet: Option<Bet>,
+    /// The milestone or skill it serves, in the spec's words when it was linked.
+    pub serves: Option<(Serves, String)>,
 }
 
 struct WinRow {
@@ -21,6 +24,8 @@ struct WinRow {
     link: Option<String>,
     created_at: DateTime<Utc>,
     bet: Option<String>,
+    serves_kind: Option<String>,
+    serves: Option<String>,
 }
 
 impl TryFrom<WinRow> for Win {
@@ -33,6 +38,10 @@ impl TryFrom<WinRow> for Win {
             link: r.link,
             created_at: r.created_at,
             bet: r.bet.map(|b| decode("wins.bet", &b)).transpose()?,
+            serves: match (r.serves_kind, r.serves) {
+                (Some(k), Some(t)) => Some((decode("wins.serves_kind", &k)?, t)),
+                _ => None,
+            },
         })
     }
 }
@@ -48,16 +57,20 @@ pub async fn add(
     link: Option<&str>,
     now: DateTime<Utc>,
     bet: Option<Bet>,
+    serves: Option<(Serves, &str)>,
 ) -> sqlx::Result<Win> {
     sqlx::query_as!(
         WinRow,
-        "INSERT INTO wins (member_id, text, link, created_at, bet) VALUES ($1, $2, $3, $4, $5)
-         RETURNING id, text, link, created_at, bet",
+        "INSERT INTO wins (member_id, text, link, created_at, bet, serves_kind, serves)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         RETURNING id, text, link, created_at, bet, serves_kind, serves",
         member_id,
         text,
         link,
         now,
         bet.map(Bet::as_str),
+        serves.map(|(k, _)| k.as_str()),
+        serves.map(|(_, t)| t),
     )
     .fetch_one(pool)
     .await?
@@ -74,7 +87,7 @@ pub async fn between(
     all_rows(
         sqlx::query_as!(
             WinRow,
-            "SELECT id, text, link, created_at, bet FROM wins
+            "SELECT id, text, link, created_at, bet, serves_kind, serves FROM wins
              WHERE member_id = $1 AND created_at >= $2 AND created_at < $3 ORDER BY created_at, id",
             member_id,
             from,
@@ -89,7 +102,7 @@ pub async fn all(pool: &PgPool, member_id: i64) -> sqlx::Result<Vec<Win>> {
     all_rows(
         sqlx::query_as!(
             WinRow,
-            "SELECT id, text, link, created_at, bet FROM wins WHERE member_id = $1 ORDER BY created_at, id",
+            "SELECT id, text, link, created_at, bet, serves_kind, serves FROM wins WHERE member_id = $1 ORDER BY created_at, id",
             member_id,
         )
         .fetch_all(pool)

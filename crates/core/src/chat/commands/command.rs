@@ -28,6 +28,7 @@ pub enum Command {
         schedule: Option<String>,
         when: Option<String>,
         review_days: Option<i64>,
+        anonymous_feedback: Option<String>,
     },
     CirclePause {
         until: Option<String>,
@@ -97,9 +98,14 @@ pub enum Command {
         text: String,
         link: Option<String>,
         bet: Option<String>,
+        serves: Option<String>,
     },
     WinList {
         quarter: Option<String>,
+    },
+    WinLink {
+        win: i64,
+        serves: String,
     },
     OpportunityEvaluate {
         name: String,
@@ -136,6 +142,10 @@ pub enum Command {
         quarter: Option<String>,
     },
     CheckinHistory,
+    CheckinEvent {
+        kind: String,
+        note: Option<String>,
+    },
     ReviewStart {
         circle: Option<String>,
     },
@@ -144,6 +154,25 @@ pub enum Command {
     },
     ReviewFeedback {
         quarter: Option<String>,
+        circle: Option<String>,
+    },
+    ReviewMark {
+        feedback: i64,
+        decision: String,
+        until: Option<String>,
+        reason: Option<String>,
+        part: Option<String>,
+        contradicts: Option<i64>,
+    },
+    ReviewFeedbackFor {
+        member: String,
+        text: String,
+        anonymous: bool,
+        circle: Option<String>,
+    },
+    Story {
+        period: Option<String>,
+        share: bool,
         circle: Option<String>,
     },
     MeTimezone {
@@ -188,6 +217,7 @@ impl Command {
                 schedule: t("schedule"),
                 when: t("when"),
                 review_days: a.integer("review_days"),
+                anonymous_feedback: t("anonymous_feedback"),
             },
             ("circle", "pause") => Command::CirclePause {
                 until: t("until"),
@@ -257,6 +287,11 @@ impl Command {
                 text: a.required("text"),
                 link: t("link"),
                 bet: t("portfolio"),
+                serves: t("serves"),
+            },
+            ("win", "link") => Command::WinLink {
+                win: a.integer("win").unwrap_or(0),
+                serves: a.required("serves"),
             },
             ("win", "list") => Command::WinList {
                 quarter: t("quarter"),
@@ -296,6 +331,10 @@ impl Command {
                 quarter: t("quarter"),
             },
             ("checkin", "history") => Command::CheckinHistory,
+            ("checkin", "event") => Command::CheckinEvent {
+                kind: a.required("kind"),
+                note: t("note"),
+            },
             ("review", "start") => Command::ReviewStart {
                 circle: t("circle"),
             },
@@ -304,6 +343,25 @@ impl Command {
             },
             ("review", "feedback") => Command::ReviewFeedback {
                 quarter: t("quarter"),
+                circle: t("circle"),
+            },
+            ("review", "mark") => Command::ReviewMark {
+                feedback: a.integer("feedback").unwrap_or(0),
+                decision: a.required("decision"),
+                until: t("until"),
+                reason: t("reason"),
+                part: t("part"),
+                contradicts: a.integer("contradicts"),
+            },
+            ("review", "feedback-for") => Command::ReviewFeedbackFor {
+                member: a.required("member"),
+                text: a.required("text"),
+                anonymous: a.boolean("anonymous").unwrap_or(false),
+                circle: t("circle"),
+            },
+            ("story", "") => Command::Story {
+                period: t("period"),
+                share: a.boolean("share").unwrap_or(false),
                 circle: t("circle"),
             },
             ("me", "timezone") => Command::MeTimezone {
@@ -349,6 +407,7 @@ impl Command {
             Command::CommitKill { .. } => "commit kill",
             Command::WinAdd { .. } => "win add",
             Command::WinList { .. } => "win list",
+            Command::WinLink { .. } => "win link",
             Command::OpportunityEvaluate { .. } => "opportunity evaluate",
             Command::OpportunityList => "opportunity list",
             Command::OpportunityShow { .. } => "opportunity show",
@@ -358,9 +417,13 @@ impl Command {
             Command::CheckinAnswer { .. } => "checkin answer",
             Command::CheckinShow { .. } => "checkin show",
             Command::CheckinHistory => "checkin history",
+            Command::CheckinEvent { .. } => "checkin event",
             Command::ReviewStart { .. } => "review start",
             Command::ReviewStatus { .. } => "review status",
             Command::ReviewFeedback { .. } => "review feedback",
+            Command::ReviewMark { .. } => "review mark",
+            Command::ReviewFeedbackFor { .. } => "review feedback-for",
+            Command::Story { .. } => "story",
             Command::MeTimezone { .. } => "me timezone",
             Command::MeVacation { .. } => "me vacation",
             Command::MeExport => "me export",

@@ -26,6 +26,27 @@ pub fn usage(family: &Family, leaf: &Leaf) -> String {
     out
 }
 
+/// Usage in the overview: the required options and up to two optional ones, then `[…]`, so every command still
+/// fits one message; the platform's own command picker shows the rest.
+fn short_usage(family: &Family, leaf: &Leaf) -> String {
+    const OPTIONAL_SHOWN: usize = 2;
+    let mut out = table::path(family, leaf);
+    let optional = leaf.options.iter().filter(|o| !o.required).count();
+    let mut shown = 0;
+    for o in leaf.options {
+        if o.required {
+            out.push_str(&format!(" {}", o.name));
+        } else if optional <= OPTIONAL_SHOWN + 1 || shown < OPTIONAL_SHOWN {
+            shown += 1;
+            out.push_str(&format!(" [{}]", o.name));
+        }
+    }
+    if shown < optional {
+        out.push_str(" […]");
+    }
+    out
+}
+
 /// The overview: every family, every command in it.
 pub fn help_text() -> Text {
     let mut text = Text::new();
@@ -33,13 +54,14 @@ pub fn help_text() -> Text {
         bold("career-circle"),
         ": PM your career like a product, with your circle keeping you honest."
     ]);
-    for family in COMMANDS.iter().filter(|f| !f.is_single()) {
+    // Every family but this overview itself, which the last line names.
+    for family in COMMANDS.iter().filter(|f| f.name != "help") {
         let mut line: Vec<Span> = spans![bold(family.title), " "];
         for (i, leaf) in family.leaves.iter().enumerate() {
             if i > 0 {
                 line.push(", ".into());
             }
-            line.push(cmd(usage(family, leaf)));
+            line.push(cmd(short_usage(family, leaf)));
         }
         text.line(line);
     }

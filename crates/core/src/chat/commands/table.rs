@@ -167,6 +167,11 @@ const CIRCLE: Opt = Opt::text("circle", "Which circle (needed when you are in se
 const QUARTER: Opt = Opt::text("quarter", "Quarter, e.g. Q1 2027");
 const MEMBER: Opt = Opt::user("member", "A member of your circle");
 const UNTIL: Opt = Opt::text("until", "A date, YYYY-MM-DD");
+const SERVES: Opt = Opt::text(
+    "serves",
+    "The milestone or skill of your spec it serves: its number or words",
+)
+.max_len(200);
 /// Named for what it places the item in (not "bet", which the text grammar would take "beta:" in a title for).
 const BET: Opt = Opt::text("portfolio", "In your portfolio of bets: core or big-swing")
     .choices(crate::domain::bet::CHOICES);
@@ -241,6 +246,11 @@ pub static COMMANDS: &[Family] = &[
                     )
                     .max_len(100),
                     Opt::integer("review_days", "Days the review thread stays open").range(1, 90),
+                    Opt::text(
+                        "anonymous_feedback",
+                        "Whether readers may send private feedback without their name",
+                    )
+                    .choices(&["off", "allowed"]),
                 ],
             ),
             Leaf::new(
@@ -419,7 +429,7 @@ pub static COMMANDS: &[Family] = &[
     },
     Family {
         name: "win",
-        description: "Wins: log an accomplishment, list a quarter's.",
+        description: "Wins: log an accomplishment, list a quarter's, link one to your spec.",
         title: "Wins",
         own_slack_command: true,
         leaves: &[
@@ -433,12 +443,23 @@ pub static COMMANDS: &[Family] = &[
                         .positional(),
                     Opt::text("link", "A link").max_len(500),
                     BET,
+                    SERVES,
                 ],
             ),
             Leaf::new(
                 "list",
                 "Your wins in a quarter (default: this one).",
                 &[QUARTER.positional()],
+            ),
+            Leaf::new(
+                "link",
+                "Link a win to the milestone or skill of your spec it serves.",
+                &[
+                    Opt::integer("win", "The win's number from /win list")
+                        .required()
+                        .range(1, 100_000),
+                    SERVES.required(),
+                ],
             ),
         ],
     },
@@ -519,7 +540,7 @@ pub static COMMANDS: &[Family] = &[
     },
     Family {
         name: "checkin",
-        description: "Quarterly check-ins: answer here, show one, or list yours.",
+        description: "Check-ins: answer here, show one, list yours, or check in after a major event.",
         title: "Check-ins",
         own_slack_command: true,
         leaves: &[
@@ -540,11 +561,22 @@ pub static COMMANDS: &[Family] = &[
                 &[MEMBER.positional(), QUARTER],
             ),
             Leaf::new("history", "Your check-ins so far.", &[]),
+            Leaf::new(
+                "event",
+                "A short retrospective after a major event: promotion, job change, setback.",
+                &[
+                    Opt::text("kind", "What happened: promotion, job-change, setback or other")
+                        .required()
+                        .choices(crate::domain::narrative::EVENT_CHOICES)
+                        .positional(),
+                    Opt::text("note", "A line on what happened").max_len(1000),
+                ],
+            ),
         ],
     },
     Family {
         name: "review",
-        description: "Review threads: start one now (organisers), see who is still owed, read your feedback.",
+        description: "Review threads: start one, see who is owed, read and act on feedback, send it in private.",
         title: "Reviews",
         own_slack_command: true,
         leaves: &[
@@ -563,7 +595,58 @@ pub static COMMANDS: &[Family] = &[
                 "The feedback you received in a review.",
                 &[QUARTER.positional(), CIRCLE],
             ),
+            Leaf::new(
+                "mark",
+                "Act on feedback: adopt it, experiment until a quarter, or set it aside with a reason.",
+                &[
+                    Opt::integer("feedback", "Its number from /review feedback")
+                        .required()
+                        .range(1, 100_000),
+                    Opt::text("decision", "adopt, experiment or set-aside")
+                        .required()
+                        .choices(crate::domain::narrative::DECISION_CHOICES),
+                    Opt::text("until", "For an experiment: the quarter to follow it up, e.g. Q3 2027")
+                        .max_len(20),
+                    Opt::text("reason", "Why, in a line").max_len(1000),
+                    Opt::text("part", "The part of your spec it's about")
+                        .choices(crate::app::feedback::PARTS),
+                    Opt::integer("contradicts", "The number of a piece that pulls the other way")
+                        .range(1, 100_000),
+                ],
+            ),
+            Leaf::new(
+                "feedback-for",
+                "Send a circle-mate feedback in private (anonymously if the circle allows).",
+                &[
+                    MEMBER.required(),
+                    Opt::text("text", "Your feedback: a few honest lines")
+                        .required()
+                        .max_len(4000)
+                        .positional(),
+                    Opt::boolean("anonymous", "Leave your name out (if the circle allows it)"),
+                    CIRCLE,
+                ],
+            )
+            .in_dm(),
         ],
+    },
+    Family {
+        name: "story",
+        description: "Your career story from your own wins, as a press release; share it with your circle.",
+        title: "Story",
+        own_slack_command: true,
+        leaves: &[Leaf::new(
+            "",
+            "Your career story from your own wins, as a press release; share it with your circle.",
+            &[
+                Opt::text("period", "year (default), quarter, or e.g. Q2 2027 or 2027")
+                    .max_len(20)
+                    .positional(),
+                Opt::boolean("share", "Post it in your circle's open review thread"),
+                CIRCLE,
+            ],
+        )
+        .slow()],
     },
     Family {
         name: "me",

@@ -8,6 +8,7 @@ use crate::chat::{Button, ButtonStyle, Capabilities, Destination};
 use crate::domain::action::Action;
 use crate::domain::checkin::questions;
 use crate::domain::delivery::DeliveryKind;
+use crate::domain::narrative::FeedbackRef;
 use crate::domain::period::{Period, local_date};
 use crate::domain::spec::{Phase, checkin_asks_stay_or_switch};
 use crate::schedule::render::{Rendered, messages, recipient};
@@ -17,6 +18,8 @@ use crate::store::{checkins, scorecard, specs};
 
 /// Enough of the vision to recognise it; the whole spec is a command away.
 const VISION_QUOTE: usize = 300;
+/// Enough of a reader's words to recognise them.
+const FEEDBACK_QUOTE: usize = 300;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Prompt {
@@ -34,6 +37,74 @@ pub struct Prompt {
     /// The scorecard to fill in: each metric as "name (what to type)", and the milestones that can be marked.
     pub metrics: Vec<String>,
     pub milestones: usize,
+    /// Feedback to come back to: contradicting pieces and experiments that end this quarter.
+    pub feedback: Vec<FollowUp>,
+}
+
+/// Feedback the check-in comes back to, quoted in the member's readers' words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FollowUp {
+    /// Two readers pulled in opposite directions on one part of the spec: (author words, text) each.
+    Contradiction {
+        part: String,
+        one: (String, String),
+        other: (String, String),
+    },
+    /// An experiment the member said they'd try until this quarter.
+    Experiment { from: String, text: String },
+}
+
+/// What the check-in of `quarter` comes back to: pairs marked contradicting in the quarter before it (the check-in
+/// after the marking), and experiments that run until it.
+pub fn follow_ups(
+    pieces: &[crate::store::feedback::Piece],
+    quarter: Period,
+    quarter_start: chrono::DateTime<chrono::Utc>,
+    previous_start: chrono::DateTime<chrono::Utc>,
+) -> Vec<FollowUp> {
+    let words = crate::app::feedback::author_words;
+    let in_last_quarter =
+        |at: chrono::DateTime<chrono::Utc>| at >= previous_start && at < quarter_start;
+    let mut out = Vec::new();
+    let mut quoted: Vec<(FeedbackRef, FeedbackRef)> = Vec::new();
+    for p in pieces {
+        let Some(m) = &p.mark else { continue };
+        // Marked as contradicting by the member, on a part they tagged; or by a reader who answered an earlier
+        // piece, once the member tagged both to the same part.
+        let pair = match (m.contradicts, &m.part) {
+            (Some(other), Some(part)) if in_last_quarter(m.marked_at) => {
+                pieces.iter().find(|x| x.r == other).map(|o| (o, part))
+            }
+            _ => p
+                .answers
+                .and_then(|a| pieces.iter().find(|x| x.r == a))
+                .and_then(|o| {
+                    let om = o.mark.as_ref()?;
+                    let part = m.part.as_ref()?;
+                    (om.part.as_ref() == Some(part)
+                        && in_last_quarter(m.marked_at.max(om.marked_at)))
+                    .then_some((o, part))
+                }),
+        };
+        if let Some((o, part)) = pair
+            && !quoted.contains(&(p.r, o.r))
+            && !quoted.contains(&(o.r, p.r))
+        {
+            quoted.push((p.r, o.r));
+            out.push(FollowUp::Contradiction {
+                part: part.clone(),
+                one: (words(o), o.text.clone()),
+                other: (words(p), p.text.clone()),
+            });
+        }
+        if m.until == Some(quarter) {
+            out.push(FollowUp::Experiment {
+                from: words(p),
+                text: p.text.clone(),
+            });
+        }
+    }
+    out
 }
 
 pub async fn render(pool: &PgPool, d: &Claimed, caps: &Capabilities) -> anyhow::Result<Rendered> {
@@ -60,8 +131,17 @@ pub async fn render(pool: &PgPool, d: &Claimed, caps: &Capabilities) -> anyhow::
     let milestones = spec
         .as_ref()
         .map_or(0, |s| crate::domain::scorecard::milestones(&s.text).len());
+    let reminder = d.kind == DeliveryKind::CheckinReminder;
+    let feedback = if reminder {
+        Vec::new()
+    } else {
+        let pieces = crate::store::feedback::received(pool, who.member.id).await?;
+        let (start, _) = crate::schedule::review::load::bounds(d.period, who.zone);
+        let (previous, _) = crate::schedule::review::load::bounds(d.period.prev(), who.zone);
+        follow_ups(&pieces, d.period, start, previous)
+    };
     let prompt = Prompt {
-        reminder: d.kind == DeliveryKind::CheckinReminder,
+        reminder,
         first_name: who.first_name().to_owned(),
         circle_id: who.circle.id,
         circle_name: who.circle.name.clone(),
@@ -73,6 +153,7 @@ pub async fn render(pool: &PgPool, d: &Claimed, caps: &Capabilities) -> anyhow::
         phase,
         metrics,
         milestones,
+        feedback,
     };
     Ok(word(&prompt, &who.dm(), caps))
 }
@@ -118,6 +199,37 @@ pub fn word(p: &Prompt, to: &Destination, caps: &Capabilities) -> Rendered {
                 }
             )
         ]);
+    }
+    for f in &p.feedback {
+        match f {
+            FollowUp::Contradiction { part, one, other } => {
+                text.line(spans![
+                    "Your readers pulled in opposite directions on your ",
+                    bold(part),
+                    ":"
+                ]);
+                text.quote(spans![format!(
+                    "{}: {}",
+                    one.0,
+                    clip(&one.1, FEEDBACK_QUOTE)
+                )]);
+                text.quote(spans![format!(
+                    "{}: {}",
+                    other.0,
+                    clip(&other.1, FEEDBACK_QUOTE)
+                )]);
+                text.line(spans![
+                    "Both can be true (the shadow of a superpower). What did you decide?"
+                ]);
+            }
+            FollowUp::Experiment { from, text: words } => {
+                text.line(spans![format!(
+                    "Your experiment until {quarter}, from {from}'s feedback:"
+                )]);
+                text.quote(spans![clip(words, FEEDBACK_QUOTE)]);
+                text.line(spans!["How did it go: adopt it, or set it aside?"]);
+            }
+        }
     }
     text.blank();
     for (i, (_, q)) in questions(p.phase.map(|(ph, _)| ph), p.stay_or_switch)
@@ -191,6 +303,7 @@ mod tests {
             stay_or_switch: false,
             metrics: Vec::new(),
             milestones: 0,
+            feedback: Vec::new(),
         };
         let to = Destination::Dm {
             user_id: "1".to_owned(),
@@ -227,6 +340,7 @@ mod tests {
             stay_or_switch: false,
             metrics: vec!["posts (a count)".to_owned()],
             milestones: 1,
+            feedback: Vec::new(),
         };
         let to = Destination::Dm {
             user_id: "1".to_owned(),

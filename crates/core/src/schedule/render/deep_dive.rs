@@ -140,6 +140,13 @@ pub fn word(d: &DeepDive, to: &Destination, caps: &Capabilities) -> Rendered {
         cmd("spec edit"),
         " if it has moved."
     ]);
+    // The year that just ended, told as a story from the member's own wins: raw material for this look back.
+    let last_year = d.year.prev().label();
+    text.line(spans![
+        format!("Your {last_year} as a story, drafted from your own wins: "),
+        cmd(format!("story {last_year}")),
+        "."
+    ]);
     Rendered::Send(messages(to, &text, Vec::new(), caps))
 }
 

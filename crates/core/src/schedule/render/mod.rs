@@ -10,6 +10,7 @@ pub mod checkin;
 pub mod deep_dive;
 pub mod handover;
 pub mod hindsight;
+pub mod landing;
 pub mod nudge;
 pub mod review_alert;
 
@@ -109,6 +110,9 @@ pub async fn render(
         DeliveryKind::OrganiserAlert => alert::render(pool, d, caps).await,
         DeliveryKind::OfferHindsight => hindsight::render(pool, d, caps, now).await,
         DeliveryKind::OrganiserHandover => handover::render(pool, d, caps).await,
+        DeliveryKind::LandingDay30 | DeliveryKind::LandingDay60 | DeliveryKind::LandingDay90 => {
+            landing::render(pool, d, caps, now).await
+        }
         DeliveryKind::ReviewOpenFailed | DeliveryKind::ReviewCloseFailed => {
             review_alert::render(pool, d, caps).await
         }

@@ -5,6 +5,7 @@ use sqlx::PgPool;
 
 use crate::domain::bet::balance_in;
 use crate::domain::commitment::{PeriodState, combine, tally};
+use crate::domain::narrative::landing_phase;
 use crate::domain::period::{Cadence, Period, local_date};
 use crate::domain::recurrence::shift_local;
 use crate::domain::spec::Visibility;
@@ -14,7 +15,7 @@ use crate::schedule::review::words::{MemberPost, Person, Tally};
 use crate::schedule::scorecard;
 use crate::store::circles::CircleMember;
 use crate::store::commitments::{self, Commitment, marks_of};
-use crate::store::{checkins, portfolio, specs, wins};
+use crate::store::{checkins, events, portfolio, specs, wins};
 
 /// A member's commitments with a record in a span starting at `from`: the open ones, and big swings killed since
 /// (a killed swing counts as kept, so its record belongs in the review it was killed in).
@@ -100,6 +101,7 @@ pub async fn member_post(
         wins: Vec::new(),
         scorecard: None,
         portfolio: None,
+        turning_points: Vec::new(),
     };
     if !shared {
         return Ok(post);
@@ -163,7 +165,42 @@ pub async fn member_post(
         .into_iter()
         .map(|w| w.text)
         .collect();
+    post.turning_points = turning_points(pool, m.member_id, from, now).await?;
     Ok(post)
+}
+
+/// Event check-ins written and landing-plan phases answered in [from, now), oldest first, as one line each.
+async fn turning_points(
+    pool: &PgPool,
+    member_id: i64,
+    from: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<String>> {
+    let mut out: Vec<(DateTime<Utc>, String)> = Vec::new();
+    for e in events::events_of(pool, member_id).await? {
+        if e.created_at >= from && e.created_at < now {
+            let mut line = format!(
+                "After a {} ({}): {}",
+                e.kind.label(),
+                e.happened_on,
+                e.happened
+            );
+            if let Some(l) = &e.learned {
+                line.push_str(&format!(" Learned: {l}"));
+            }
+            out.push((e.created_at, line));
+        }
+    }
+    for plan in events::plans_of(pool, member_id).await? {
+        for (day, outcome, at) in &plan.outcomes {
+            if *at >= from && *at < now {
+                let phase = landing_phase(*day).map_or("", |(_, name, _)| name);
+                out.push((*at, format!("New role, day {day} ({phase}): {outcome}")));
+            }
+        }
+    }
+    out.sort();
+    Ok(out.into_iter().map(|(_, l)| l).collect())
 }
 
 /// One row per member, one cell per month of the quarter, and the circle's kept / due totals.

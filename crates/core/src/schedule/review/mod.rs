@@ -528,6 +528,18 @@ pub async fn redactions_for(
             Vec::new(),
         ));
     }
+    // A story the member shared into the thread quotes them and carries their file: removed too (an edit with no
+    // attachments drops the file).
+    for message_id in crate::store::feedback::stories_in(pool, thread.id, gone).await? {
+        edits.push((
+            Posted {
+                channel_id: place.channel_id.clone(),
+                message_id,
+            },
+            words::removed_post(),
+            Vec::new(),
+        ));
+    }
     // Those in the review when it opened (its posts), less those leaving.
     let stayed: Vec<i64> = posts
         .iter()

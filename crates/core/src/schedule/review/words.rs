@@ -64,6 +64,8 @@ pub struct MemberPost {
     pub scorecard: Option<String>,
     /// The year's balance of bets: "Bets in 2027 so far: 2 core, 1 big swing".
     pub portfolio: Option<String>,
+    /// Check-ins after major events and landing-plan outcomes since the quarter under review began.
+    pub turning_points: Vec<String>,
 }
 
 const CHECKIN_CHARS: usize = 1200;
@@ -115,6 +117,12 @@ pub fn member_post(p: &MemberPost, caps: &Capabilities) -> Text {
         text.line(spans![format!("Wins in {}:", p.reviewed.label())]);
         for w in p.wins.iter().take(WINS_SHOWN) {
             text.item(spans![clip(w, WIN_CHARS)]);
+        }
+    }
+    if !p.turning_points.is_empty() {
+        text.line(spans!["Since then:"]);
+        for t in p.turning_points.iter().take(WINS_SHOWN) {
+            text.item(spans![clip(t, WIN_CHARS)]);
         }
     }
     shorten(text, caps, Some("checkin show"))
@@ -306,6 +314,7 @@ mod tests {
             wins: vec!["shipped".to_owned(); 20],
             scorecard: None,
             portfolio: None,
+            turning_points: Vec::new(),
         };
         let t = member_post(&p, &caps);
         assert!(t.to_plain().chars().count() <= 300, "{}", t.to_plain());
