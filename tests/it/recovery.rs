@@ -643,6 +643,58 @@ async fn the_export_holds_everything_the_deletion_removes(pool: PgPool) {
             .unwrap()
     );
 
+    // Issue 16's records: an event check-in, a landing plan with an outcome, a story shared into the review, private
+    // feedback each way, and her mark on the piece she received.
+    let review: i64 = sqlx::query_scalar(
+        "SELECT t.id FROM review_threads t JOIN circles c ON c.id = t.circle_id WHERE c.name = 'Circle'",
+    )
+    .fetch_one(&w.pool)
+    .await
+    .unwrap();
+    let circle = w.circle_id().await;
+    for sql in [
+        "INSERT INTO event_checkins (member_id, kind, happened, happened_on, created_at)
+         VALUES ($1, 'promotion', 'promoted', '2027-04-01', now())",
+        "INSERT INTO landing_plans (member_id, started_on, created_at) VALUES ($1, '2027-04-01', now())",
+        "INSERT INTO landing_outcomes (plan_id, day, outcome, answered_at)
+         SELECT id, 30, 'met the team', now() FROM landing_plans WHERE member_id = $1",
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(ann_id)
+            .execute(&w.pool)
+            .await
+            .unwrap();
+    }
+    sqlx::query(
+        "INSERT INTO story_shares (review_thread_id, member_id, period, message_id, shared_at)
+         VALUES ($1, $2, '2027', 'story-1', now())",
+    )
+    .bind(review)
+    .bind(ann_id)
+    .execute(&w.pool)
+    .await
+    .unwrap();
+    for (author, subject) in [(bob_id, ann_id), (ann_id, bob_id)] {
+        sqlx::query(
+            "INSERT INTO private_feedback (author_id, subject_id, circle_id, anonymous, text, created_at)
+             VALUES ($1, $2, $3, false, 'a private note', now())",
+        )
+        .bind(author)
+        .bind(subject)
+        .bind(circle)
+        .execute(&w.pool)
+        .await
+        .unwrap();
+    }
+    sqlx::query(
+        "INSERT INTO feedback_marks (member_id, private_feedback_id, decision, marked_at)
+         SELECT $1, id, 'adopt', now() FROM private_feedback WHERE subject_id = $1",
+    )
+    .bind(ann_id)
+    .execute(&w.pool)
+    .await
+    .unwrap();
+
     // Six months after taking Acme, how it turned out.
     w.clock.set(t("2027-10-01T12:00:00Z"));
     w.app
@@ -672,6 +724,11 @@ async fn the_export_holds_everything_the_deletion_removes(pool: PgPool) {
             .iter()
             .map(|x| x[inner].as_array().map_or(0, Vec::len) as i64)
             .sum::<i64>()
+    };
+    let received = |keep: fn(&Value) -> bool| {
+        json["feedback_received"]
+            .as_array()
+            .map_or(0, |a| a.iter().filter(|f| keep(f)).count()) as i64
     };
     // Every table the deletion reaches (a foreign key to members, or to a table that has one), and where the
     // export holds its rows. A new table must be added here, and to the export.
@@ -747,6 +804,37 @@ async fn the_export_holds_everything_the_deletion_removes(pool: PgPool) {
             "pending_replies",
             "SELECT count(*) FROM pending_replies WHERE member_id = ANY($1)",
             len("waiting_messages"),
+        ),
+        (
+            "event_checkins",
+            "SELECT count(*) FROM event_checkins WHERE member_id = ANY($1)",
+            len("event_checkins"),
+        ),
+        (
+            "landing_plans",
+            "SELECT count(*) FROM landing_plans WHERE member_id = ANY($1)",
+            len("landing_plans"),
+        ),
+        (
+            "landing_outcomes",
+            "SELECT count(*) FROM landing_outcomes o JOIN landing_plans p ON p.id = o.plan_id
+             WHERE p.member_id = ANY($1)",
+            nested("landing_plans", "outcomes"),
+        ),
+        (
+            "story_shares",
+            "SELECT count(*) FROM story_shares WHERE member_id = ANY($1)",
+            len("stories_shared"),
+        ),
+        (
+            "private_feedback",
+            "SELECT count(*) FROM private_feedback WHERE author_id = ANY($1) OR subject_id = ANY($1)",
+            len("private_feedback_written") + received(|f| f["in_private"] == true),
+        ),
+        (
+            "feedback_marks",
+            "SELECT count(*) FROM feedback_marks WHERE member_id = ANY($1)",
+            received(|f| !f["decision"].is_null()),
         ),
         (
             "spec_metrics",

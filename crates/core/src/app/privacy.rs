@@ -167,6 +167,12 @@ impl App {
                 "server": server, "kind": e.kind.as_str(), "happened": e.happened, "learned": e.learned,
                 "spec_change": e.spec_change, "on": e.happened_on, "at": e.created_at}));
         }
+        for (circle, quarter, period, at) in
+            &crate::store::feedback::stories_shared_by(&self.pool, id).await?
+        {
+            out.entry("stories_shared").or_default().push(json!({
+                "server": server, "circle": circle, "review": quarter, "story": period, "at": at}));
+        }
         let plans = crate::store::events::plans_of(&self.pool, id).await?;
         for p in &plans {
             out.entry("landing_plans").or_default().push(json!({
@@ -392,6 +398,7 @@ impl App {
             "private_feedback_written",
             "event_checkins",
             "landing_plans",
+            "stories_shared",
             "review_posts",
             "readings",
             "prompts",

@@ -301,6 +301,26 @@ pub async fn stories_in(
     .await
 }
 
+/// The stories a member shared into review threads: (circle name, review quarter, story period, when), for
+/// their export.
+pub async fn stories_shared_by(
+    pool: &PgPool,
+    member_id: i64,
+) -> sqlx::Result<Vec<(String, String, String, DateTime<Utc>)>> {
+    let rows = sqlx::query!(
+        "SELECT c.name, t.period AS quarter, s.period, s.shared_at
+         FROM story_shares s JOIN review_threads t ON t.id = s.review_thread_id JOIN circles c ON c.id = t.circle_id
+         WHERE s.member_id = $1 ORDER BY s.shared_at",
+        member_id,
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.name, r.quarter, r.period, r.shared_at))
+        .collect())
+}
+
 /// The piece of feedback a message in a review thread is: (its id, the member it is for).
 pub async fn by_message(
     pool: &PgPool,
