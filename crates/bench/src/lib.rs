@@ -26,7 +26,7 @@ pub enum Scenario {
         #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(30..=2_000_000))]
         members: u32,
         /// Circles to spread them over.
-        #[arg(long, default_value_t = 1_000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        #[arg(long, default_value_t = 1_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
         circles: u32,
     },
     /// A burst of nudges through the real worker and Discord adapter to a local stand-in for Discord, with the
