@@ -11,7 +11,9 @@ fn bench_schedule_smoke() {
         json["occurrences"], 30,
         "one occurrence per zone, not per member"
     );
-    assert!(json["statements_per_tick"].as_u64().unwrap() <= 7);
+    // The lock, the watermark, the two pair listings, the insert, the hindsight and landing-plan listings, the
+    // watermark's advance: a constant, whatever the member count.
+    assert!(json["statements_per_tick"].as_u64().unwrap() <= 8, "{json}");
     assert!(
         json["ratio"].as_f64().unwrap() > 0.0 && json["planner_tick_ms"].as_f64().unwrap() > 0.0
     );
