@@ -33,6 +33,7 @@ fn health(pool: PgPool, connected: Arc<AtomicBool>, expected: bool) -> Health {
         pool,
         gateway_connected: connected,
         gateway_expected: expected,
+        platforms: Vec::new(),
         worker: WorkerStatus::default(),
         clock: Arc::new(SystemClock),
     }
@@ -190,6 +191,7 @@ async fn gauges_follow_the_outbox_as_deliveries_are_queued_sent_and_failed(pool:
         pool: pool.clone(),
         gateway_connected: Arc::new(AtomicBool::new(false)),
         gateway_expected: false,
+        platforms: Vec::new(),
         worker: worker.status(),
         clock: w.clock.clone(),
     })

@@ -28,6 +28,9 @@ pub struct Health {
     pub gateway_connected: Arc<AtomicBool>,
     /// False when this process runs no gateway (then only the database counts).
     pub gateway_expected: bool,
+    /// The connections of the other platforms this process serves (Slack's Socket Mode), each reported by name
+    /// and each needed for a healthy instance.
+    pub platforms: Vec<(crate::chat::Platform, Arc<AtomicBool>)>,
     /// The worker's pauses: a rejected token makes the instance unhealthy.
     pub worker: WorkerStatus,
     /// The clock the worker runs on, for the age of the oldest due delivery.
@@ -82,7 +85,12 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
         !state.health.gateway_expected || state.health.gateway_connected.load(Ordering::Relaxed);
     let pauses = state.health.worker.pauses();
     let worker_ok = !pauses.iter().any(|r| r.is_unhealthy());
-    let healthy = db_ok && gateway_ok && worker_ok;
+    let platforms_ok = state
+        .health
+        .platforms
+        .iter()
+        .all(|(_, c)| c.load(Ordering::Relaxed));
+    let healthy = db_ok && gateway_ok && worker_ok && platforms_ok;
     let worker = match pauses.first() {
         None => "running".to_owned(),
         Some(_) => format!(
@@ -100,6 +108,16 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
         "gateway": if !state.health.gateway_expected { "not running" } else if gateway_ok { "connected" } else { "disconnected" },
         "worker": worker,
     });
+    if let Some(map) = body.as_object_mut() {
+        for (platform, connected) in &state.health.platforms {
+            let words = if connected.load(Ordering::Relaxed) {
+                "connected"
+            } else {
+                "disconnected"
+            };
+            map.insert(platform.as_str().to_owned(), serde_json::Value::from(words));
+        }
+    }
     if let (Some(reason), Some(map)) = (state.health.worker.refusal(), body.as_object_mut()) {
         map.insert("reason".into(), serde_json::Value::String(reason));
     }

@@ -6,6 +6,7 @@ pub mod circles;
 pub mod commitments;
 pub mod deliveries;
 pub mod dm_channels;
+pub mod events_seen;
 pub mod opportunities;
 pub mod pacing;
 pub mod planner;
