@@ -32,3 +32,4 @@ mod scripts;
 mod security;
 mod servers_e2e;
 mod simulate;
+mod slack_e2e;

@@ -1,0 +1,281 @@
+//! The whole path on Slack: Socket Mode envelope -> the command table's grammar -> app -> database -> the
+//! response_url, modals and the Web API, against the loopback Slack, every call checked against Slack's spec.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use career_circle::cli::run::{Platforms, serve_platforms};
+use career_circle_core::clock::ManualClock;
+use serde_json::Value;
+use sqlx::PgPool;
+use tokio::sync::watch;
+
+use crate::discord_e2e::{PATIENCE, db_url, eventually};
+use crate::support::slack::{self, ALICE, CHANNEL, LoopbackSlack, ORGANISER, Posted};
+use crate::support::{settings, t};
+
+/// The text of the first answer posted to the command's response_url.
+async fn answer(slack: &LoopbackSlack, envelope: &Value) -> Value {
+    eventually("the command's answer", || {
+        slack.responses_to(envelope).into_iter().next()
+    })
+    .await
+}
+
+fn words(v: &Value) -> String {
+    v["text"].as_str().unwrap_or_default().to_owned()
+}
+
+/// Waits for the ack of an envelope and gives its payload.
+async fn acked(slack: &LoopbackSlack, envelope: &Value) -> (Duration, Value) {
+    eventually("the envelope's ack", || slack.ack_of(envelope)).await
+}
+
+async fn dm_containing(slack: &LoopbackSlack, user: &str, needle: &str) -> Posted {
+    eventually(needle, || {
+        slack
+            .dms_to(user)
+            .into_iter()
+            .find(|m| m.text.contains(needle))
+    })
+    .await
+}
+
+/// Waits until the database holds what `probe` looks for.
+async fn recorded(what: &str, mut probe: impl AsyncFnMut() -> bool) {
+    let started = std::time::Instant::now();
+    while !probe().await {
+        assert!(started.elapsed() < PATIENCE, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+struct Bot {
+    slack: LoopbackSlack,
+    clock: Arc<ManualClock>,
+    port: u16,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+async fn start(pool: &PgPool, start_at: &str) -> Bot {
+    let slack = LoopbackSlack::start().await;
+    let mut settings = settings().with_database_url(&db_url(pool));
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    settings.http.bind = format!("127.0.0.1:{port}").parse().unwrap();
+    settings.schedule.tick = Duration::from_millis(50);
+    settings.worker.poll_interval = Duration::from_millis(50);
+    settings.worker.channel_rate = 1_000;
+    let connection = career_circle_slack::Connection {
+        bot_token: slack::BOT_TOKEN.to_owned(),
+        app_token: slack::APP_TOKEN.to_owned(),
+        api_base: slack.api_base(),
+        request_timeout: Duration::from_secs(5),
+    };
+    let clock = Arc::new(ManualClock::new(t(start_at)));
+    let (stop, stopped) = watch::channel(false);
+    let task = tokio::spawn(serve_platforms(
+        settings,
+        Platforms {
+            discord: None,
+            slack: Some(connection),
+        },
+        clock.clone(),
+        stopped,
+    ));
+    eventually("the Socket Mode connection", || {
+        Some(()).filter(|_| slack.open_sockets() > 0)
+    })
+    .await;
+    Bot {
+        slack,
+        clock,
+        port,
+        stop,
+        task,
+    }
+}
+
+impl Bot {
+    async fn stop(self) {
+        self.stop.send(true).unwrap();
+        tokio::time::timeout(PATIENCE, self.task)
+            .await
+            .expect("graceful stop")
+            .unwrap()
+            .unwrap();
+    }
+}
+
+#[sqlx::test]
+async fn a_member_goes_through_a_month_on_slack(pool: PgPool) {
+    let bot = start(&pool, "2027-01-20T12:00:00Z").await;
+    let slack = bot.slack.clone();
+    let health = reqwest::get(format!("http://127.0.0.1:{}/healthz", bot.port))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    let health: Value = serde_json::from_slice(&health.bytes().await.unwrap()).unwrap();
+    assert_eq!(health["slack"], "connected", "{health}");
+
+    // A circle created by typing the command; Slack's text goes through the command table's grammar.
+    let create = slack.slash_command(
+        ORGANISER,
+        CHANNEL,
+        "/circle",
+        "create name:\"Writers\" timezone:Europe/Berlin",
+    );
+    let (took, _) = acked(&slack, &create).await;
+    assert!(took < Duration::from_secs(3), "acked in {took:?}");
+    let created = answer(&slack, &create).await;
+    assert!(
+        words(&created).contains("Circle *Writers* is open"),
+        "{created}"
+    );
+    let join = slack.slash_command(ALICE, CHANNEL, "/circle", "join Writers");
+    let joined = answer(&slack, &join).await;
+    assert!(words(&joined).contains("Welcome to *Writers*"), "{joined}");
+    assert_eq!(
+        joined["response_type"], "in_channel",
+        "the circle sees who joined"
+    );
+
+    // A mistyped command is answered privately, with the nearest command named.
+    let typo = slack.slash_command(ALICE, CHANNEL, "/circle", "jion Writers");
+    let typo = answer(&slack, &typo).await;
+    assert_eq!(typo["response_type"], "ephemeral");
+    assert!(words(&typo).contains("join"), "{typo}");
+
+    // The spec through a modal; a field longer than Slack's inputs hold is refused on the form.
+    let edit = slack.slash_command(ALICE, CHANNEL, "/spec", "edit");
+    let view = eventually("the spec modal", || slack.views().into_iter().next()).await;
+    acked(&slack, &edit).await;
+    let inputs = view["blocks"].as_array().unwrap();
+    assert_eq!(inputs.len(), 5, "{view}");
+    assert!(
+        inputs
+            .iter()
+            .all(|b| b["element"]["max_length"].as_u64().unwrap() <= 3_000)
+    );
+    let ids: Vec<String> = inputs
+        .iter()
+        .map(|b| b["block_id"].as_str().unwrap().to_owned())
+        .collect();
+    let too_long = "x".repeat(3_001);
+    let refused = slack.submit_view(ALICE, &[(ids[0].as_str(), too_long.as_str())]);
+    let (_, payload) = acked(&slack, &refused).await;
+    assert_eq!(payload["response_action"], "errors", "{payload}");
+    assert!(
+        payload["errors"][ids[0].as_str()]
+            .as_str()
+            .unwrap()
+            .contains("3000")
+    );
+    let values = [
+        "Head of product at a climate company",
+        "Now-1y: lead pricing\n1-3y: director\n3-5y: head of product",
+        "pricing, hiring",
+        "12 posts a year",
+        "no relocation",
+    ];
+    let fields: Vec<(&str, &str)> = ids.iter().map(String::as_str).zip(values).collect();
+    let saved = slack.submit_view(ALICE, &fields);
+    let (_, payload) = acked(&slack, &saved).await;
+    assert!(
+        payload.is_null() || payload["response_action"].is_null(),
+        "{payload}"
+    );
+    dm_containing(&slack, ALICE, "Saved version 1").await;
+
+    // A commitment, and the monthly nudge as a DM at 09:00 in the circle's zone.
+    let commit = slack.slash_command(ALICE, CHANNEL, "/commit", "add publish one post");
+    assert!(words(&answer(&slack, &commit).await).contains("Committed"));
+    bot.clock.set(t("2027-02-01T08:00:30Z"));
+    let nudge = dm_containing(&slack, ALICE, "February 2027").await;
+    assert_eq!(
+        nudge.metadata["event_type"], "career_circle_delivery",
+        "the delivery's key rides in the metadata: {:?}",
+        nudge.metadata
+    );
+    let button = nudge.blocks[1]["elements"][0]["action_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(!button.is_empty(), "{:?}", nudge.blocks);
+
+    // Done by a DM reply with the link; the event delivered again is handled once.
+    recorded("the nudge as sent", async || {
+        sqlx::query_scalar!(
+            "SELECT count(*) FROM deliveries WHERE kind = 'monthly_nudge' AND status = 'sent'"
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+            == Some(1)
+    })
+    .await;
+    let reply = slack.dm(ALICE, "done <https://example.com/post-1>", None);
+    dm_containing(&slack, ALICE, "done for February 2027").await;
+    let again = slack.redeliver(&reply);
+    acked(&slack, &again).await;
+    // Something after it, to know the redelivery had its turn.
+    slack.dm(ALICE, "hello", None);
+    eventually("the answer to hello", || {
+        Some(()).filter(|_| slack.dms_to(ALICE).len() >= 4)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let answers = slack
+        .dms_to(ALICE)
+        .into_iter()
+        .filter(|m| m.text.contains("done for February 2027"))
+        .count();
+    assert_eq!(answers, 1, "a redelivered event is handled once");
+    let done_links: i64 =
+        sqlx::query_scalar!("SELECT count(*) FROM commitment_periods WHERE link IS NOT NULL")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+            .unwrap_or(0);
+    assert_eq!(
+        done_links, 1,
+        "the link Slack wrapped in <...> is stored as typed"
+    );
+    let link: Option<String> = sqlx::query_scalar!("SELECT link FROM commitment_periods")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(link.as_deref(), Some("https://example.com/post-1"));
+
+    // The bot's own messages came back as events and were passed over: nothing answered them.
+    let dm = slack.dm_channel_of(ALICE).unwrap();
+    let bot_posts = slack
+        .messages_in(&dm)
+        .into_iter()
+        .filter(|m| m.bot_id.is_some())
+        .count();
+    let member_posts = slack
+        .messages_in(&dm)
+        .into_iter()
+        .filter(|m| m.bot_id.is_none())
+        .count();
+    assert!(
+        bot_posts <= member_posts + 2,
+        "{bot_posts} bot posts for {member_posts} member posts"
+    );
+
+    bot.stop().await;
+    slack.assert_all_valid();
+    let calls = slack.calls();
+    assert!(calls.len() >= 8, "{} calls", calls.len());
+    assert_eq!(
+        slack.validated_count(),
+        calls.len(),
+        "every call passed the spec"
+    );
+}
