@@ -113,7 +113,7 @@ impl Bot {
 }
 
 #[sqlx::test]
-async fn a_member_goes_through_a_month_on_slack(pool: PgPool) {
+async fn a_member_goes_through_a_quarter_on_slack(pool: PgPool) {
     let bot = start(&pool, "2027-01-20T12:00:00Z").await;
     let slack = bot.slack.clone();
     let health = reqwest::get(format!("http://127.0.0.1:{}/healthz", bot.port))
@@ -191,6 +191,8 @@ async fn a_member_goes_through_a_month_on_slack(pool: PgPool) {
         "{payload}"
     );
     dm_containing(&slack, ALICE, "Saved version 1").await;
+    let shared = slack.slash_command(ALICE, CHANNEL, "/spec", "visibility circle");
+    answer(&slack, &shared).await;
 
     // A commitment, and the monthly nudge as a DM at 09:00 in the circle's zone.
     let commit = slack.slash_command(ALICE, CHANNEL, "/commit", "add publish one post");
@@ -268,6 +270,136 @@ async fn a_member_goes_through_a_month_on_slack(pool: PgPool) {
         bot_posts <= member_posts + 2,
         "{bot_posts} bot posts for {member_posts} member posts"
     );
+
+    // The quarterly prompt (09:00 CEST), answered by a threaded DM reply to it.
+    bot.clock.set(t("2027-04-05T07:00:30Z"));
+    let prompt = dm_containing(&slack, ALICE, "check-in time for *Q2 2027*").await;
+    let prompt_ts = prompt.ts.clone();
+    recorded("the check-in prompt as sent", async || {
+        sqlx::query_scalar!(
+            "SELECT count(*) FROM deliveries WHERE kind = 'checkin_prompt' AND status = 'sent' AND message_id = $1",
+            prompt_ts
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+            == Some(1)
+    })
+    .await;
+    slack.dm(
+        ALICE,
+        "On track: pricing page shipped. Writing slipped in March &amp; April.",
+        Some(&prompt.ts),
+    );
+    dm_containing(&slack, ALICE, "Stored your Q2 2027 check-in").await;
+
+    // Her whole record, as files in her DM (`me` is reserved on Slack: the umbrella command reaches it).
+    let export = slack.slash_command(ALICE, CHANNEL, "/careercircle", "me export");
+    acked(&slack, &export).await;
+    let files = eventually("the export files", || {
+        let dm = slack.dm_channel_of(ALICE)?;
+        let files: Vec<(String, Vec<u8>)> = slack
+            .messages_in(&dm)
+            .into_iter()
+            .flat_map(|m| m.files)
+            .collect();
+        Some(files).filter(|f| f.len() >= 2)
+    })
+    .await;
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        vec!["career-circle-export.json", "career-circle-export.md"]
+    );
+    let exported: Value = serde_json::from_slice(&files[0].1).unwrap();
+    assert!(
+        exported["checkins"][0]["answers"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Writing slipped in March & April"),
+        "entities come back as the characters she typed"
+    );
+
+    // The review thread: a root post in the circle's channel, her post a reply in its thread.
+    bot.clock.set(t("2027-04-12T07:00:30Z"));
+    let root = eventually("the review's root post", || {
+        slack.messages_in(CHANNEL).into_iter().find(|m| {
+            m.bot_id.is_some() && m.thread_ts.is_none() && m.text.contains("Q2 2027 review")
+        })
+    })
+    .await;
+    let post = eventually("alice's post", || {
+        slack
+            .thread(CHANNEL, &root.ts)
+            .into_iter()
+            .find(|m| m.text.contains("pricing page shipped"))
+    })
+    .await;
+    assert!(
+        post.text.contains("publish one post: kept"),
+        "{}",
+        post.text
+    );
+    let post_ts = post.ts.clone();
+    recorded("alice's review post", async || {
+        sqlx::query_scalar!(
+            "SELECT count(*) FROM review_posts WHERE message_id = $1",
+            post_ts
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+            == Some(1)
+    })
+    .await;
+
+    // Feedback: a thread reply that names her (Slack threads are flat).
+    slack.channel_message(
+        ORGANISER,
+        CHANNEL,
+        &format!("<@{ALICE}> Shipping beats perfect. Try a 30-minute post."),
+        Some(&root.ts),
+    );
+    recorded("the feedback", async || {
+        sqlx::query_scalar!(
+            "SELECT m.platform_user_id FROM peer_feedback f JOIN members m ON m.id = f.subject_id"
+        )
+        .fetch_optional(&pool)
+        .await
+        .unwrap()
+            == Some(ALICE.to_owned())
+    })
+    .await;
+
+    // The close: the summary and its heatmap PNG in the thread, the root post edited to say it is closed.
+    bot.clock.set(t("2027-04-26T07:00:30Z"));
+    let summary = eventually("the summary", || {
+        slack
+            .thread(CHANNEL, &root.ts)
+            .into_iter()
+            .find(|m| m.text.contains("review: summary"))
+    })
+    .await;
+    let png = eventually("the heatmap upload", || {
+        slack
+            .thread(CHANNEL, &root.ts)
+            .into_iter()
+            .flat_map(|m| m.files)
+            .find(|(name, _)| name.ends_with(".png"))
+    })
+    .await;
+    assert!(
+        png.1.starts_with(b"\x89PNG"),
+        "a PNG beside {}",
+        summary.text
+    );
+    eventually("the root marked closed", || {
+        slack
+            .messages_in(CHANNEL)
+            .into_iter()
+            .find(|m| m.ts == root.ts && m.text != root.text)
+    })
+    .await;
 
     bot.stop().await;
     slack.assert_all_valid();

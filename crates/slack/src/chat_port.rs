@@ -150,8 +150,8 @@ impl SlackChat {
             .ok_or_else(|| ChatError::Transient("chat.postMessage gave no ts".to_owned()))?
             .to_owned();
         for file in &message.attachments {
-            self.upload(channel, Some(thread_ts.unwrap_or(&ts)), file)
-                .await?;
+            // Beside the message: in its thread when it is in one, else in the channel.
+            self.upload(channel, thread_ts, file).await?;
         }
         Ok(ts)
     }
