@@ -33,3 +33,4 @@ mod security;
 mod servers_e2e;
 mod simulate;
 mod slack_e2e;
+mod slack_socket;

@@ -13,26 +13,28 @@ use tokio::sync::watch;
 
 use crate::discord_e2e::{PATIENCE, db_url, eventually};
 use crate::support::slack::{self, ALICE, CHANNEL, LoopbackSlack, ORGANISER, Posted};
+use career_circle_core::settings::Settings;
+
 use crate::support::{settings, t};
 
 /// The text of the first answer posted to the command's response_url.
-async fn answer(slack: &LoopbackSlack, envelope: &Value) -> Value {
+pub(crate) async fn answer(slack: &LoopbackSlack, envelope: &Value) -> Value {
     eventually("the command's answer", || {
         slack.responses_to(envelope).into_iter().next()
     })
     .await
 }
 
-fn words(v: &Value) -> String {
+pub(crate) fn words(v: &Value) -> String {
     v["text"].as_str().unwrap_or_default().to_owned()
 }
 
 /// Waits for the ack of an envelope and gives its payload.
-async fn acked(slack: &LoopbackSlack, envelope: &Value) -> (Duration, Value) {
+pub(crate) async fn acked(slack: &LoopbackSlack, envelope: &Value) -> (Duration, Value) {
     eventually("the envelope's ack", || slack.ack_of(envelope)).await
 }
 
-async fn dm_containing(slack: &LoopbackSlack, user: &str, needle: &str) -> Posted {
+pub(crate) async fn dm_containing(slack: &LoopbackSlack, user: &str, needle: &str) -> Posted {
     eventually(needle, || {
         slack
             .dms_to(user)
@@ -43,7 +45,7 @@ async fn dm_containing(slack: &LoopbackSlack, user: &str, needle: &str) -> Poste
 }
 
 /// Waits until the database holds what `probe` looks for.
-async fn recorded(what: &str, mut probe: impl AsyncFnMut() -> bool) {
+pub(crate) async fn recorded(what: &str, mut probe: impl AsyncFnMut() -> bool) {
     let started = std::time::Instant::now();
     while !probe().await {
         assert!(started.elapsed() < PATIENCE, "timed out waiting for {what}");
@@ -51,16 +53,27 @@ async fn recorded(what: &str, mut probe: impl AsyncFnMut() -> bool) {
     }
 }
 
-struct Bot {
-    slack: LoopbackSlack,
-    clock: Arc<ManualClock>,
-    port: u16,
+pub(crate) struct Bot {
+    pub slack: LoopbackSlack,
+    pub clock: Arc<ManualClock>,
+    pub port: u16,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 
-async fn start(pool: &PgPool, start_at: &str) -> Bot {
-    let slack = LoopbackSlack::start().await;
+pub(crate) async fn start(pool: &PgPool, start_at: &str) -> Bot {
+    start_with(pool, start_at, LoopbackSlack::start().await, |_, _| {}).await
+}
+
+/// A bot on `slack` (a second instance shares the loopback and the database), its settings and connection
+/// adjusted by `tweak`.
+pub(crate) async fn start_with(
+    pool: &PgPool,
+    start_at: &str,
+    slack: LoopbackSlack,
+    tweak: impl FnOnce(&mut Settings, &mut career_circle_slack::Connection),
+) -> Bot {
+    let sockets_before = slack.sockets_opened();
     let mut settings = settings().with_database_url(&db_url(pool));
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -71,12 +84,13 @@ async fn start(pool: &PgPool, start_at: &str) -> Bot {
     settings.schedule.tick = Duration::from_millis(50);
     settings.worker.poll_interval = Duration::from_millis(50);
     settings.worker.channel_rate = 1_000;
-    let connection = career_circle_slack::Connection {
+    let mut connection = career_circle_slack::Connection {
         bot_token: slack::BOT_TOKEN.to_owned(),
         app_token: slack::APP_TOKEN.to_owned(),
         api_base: slack.api_base(),
         request_timeout: Duration::from_secs(5),
     };
+    tweak(&mut settings, &mut connection);
     let clock = Arc::new(ManualClock::new(t(start_at)));
     let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(serve_platforms(
@@ -89,7 +103,7 @@ async fn start(pool: &PgPool, start_at: &str) -> Bot {
         stopped,
     ));
     eventually("the Socket Mode connection", || {
-        Some(()).filter(|_| slack.open_sockets() > 0)
+        Some(()).filter(|_| slack.sockets_opened() > sockets_before)
     })
     .await;
     Bot {
@@ -102,7 +116,7 @@ async fn start(pool: &PgPool, start_at: &str) -> Bot {
 }
 
 impl Bot {
-    async fn stop(self) {
+    pub(crate) async fn stop(self) {
         self.stop.send(true).unwrap();
         tokio::time::timeout(PATIENCE, self.task)
             .await

@@ -128,17 +128,25 @@ impl SlackChat {
             .call("chat.postMessage", &body, Body::Json, Some(channel))
             .await
         {
-            Err(ChatError::Refused { code, .. })
-                if code == "not_in_channel" && self.join_channels && channel.starts_with('C') =>
-            {
-                self.web
+            Err(ChatError::Refused { code, .. }) if code == "not_in_channel" => {
+                // Public channels can be joined with channels:join; otherwise (or when that fails too) the bot
+                // lacks what posting there needs, and the organiser is told to /invite it.
+                if !(self.join_channels && channel.starts_with('C')) {
+                    return Err(ChatError::MissingPermissions);
+                }
+                if let Err(e) = self
+                    .web
                     .call(
                         "conversations.join",
                         &json!({ "channel": channel }),
                         Body::Json,
                         None,
                     )
-                    .await?;
+                    .await
+                {
+                    tracing::warn!(error = %e, "could not join the circle's channel");
+                    return Err(ChatError::MissingPermissions);
+                }
                 self.web
                     .call("chat.postMessage", &body, Body::Json, Some(channel))
                     .await?
@@ -322,25 +330,23 @@ impl ChatPort for SlackChat {
         to: &Destination,
         _message: &ChatMessage,
         key: Option<&str>,
-        since: DateTime<Utc>,
+        _since: DateTime<Utc>,
     ) -> Result<Option<Posted>, ChatError> {
         let Some(key) = key else {
             return Ok(None);
         };
         let (channel_id, thread_ts) = self.place(to).await?;
         let me = self.me().await?.clone();
-        // The bot's clock and Slack's need not agree: look a little before the try.
-        let oldest = (since - chrono::Duration::minutes(5)).timestamp().max(0);
+        // The try happened at `since` on the bot's clock; the channel's newest messages cover it (the bot's clock
+        // and Slack's need not agree, so the list is not cut at that instant).
         let (method, args) = match &thread_ts {
             Some(ts) => (
                 "conversations.replies",
-                json!({ "channel": channel_id, "ts": ts, "oldest": format!("{oldest}.000000"),
-                        "include_all_metadata": true, "limit": 200 }),
+                json!({ "channel": channel_id, "ts": ts, "include_all_metadata": true, "limit": 200 }),
             ),
             None => (
                 "conversations.history",
-                json!({ "channel": channel_id, "oldest": format!("{oldest}.000000"),
-                        "include_all_metadata": true, "limit": 200 }),
+                json!({ "channel": channel_id, "include_all_metadata": true, "limit": 200 }),
             ),
         };
         let answer = self

@@ -137,13 +137,7 @@ async fn serve_socket(
             // Pings are answered by the library on the next read or write.
             Ok(Some(Ok(_))) => continue,
         };
-        let frame: Value = match serde_json::from_str(&text) {
-            Ok(v) => v,
-            Err(e) => {
-                tracing::warn!(error = %e, "an unreadable Socket Mode frame");
-                continue;
-            }
-        };
+        let Some(frame) = read(&text) else { continue };
         match frame["type"].as_str().unwrap_or_default() {
             "hello" => connected.store(true, Ordering::Relaxed),
             "disconnect" => {
@@ -151,11 +145,12 @@ async fn serve_socket(
                     reason = frame["reason"].as_str().unwrap_or_default(),
                     "Slack asks for a new socket"
                 );
-                // The new socket first, so no envelope falls between the two.
+                // The new socket first; the old one is still read until Slack closes it, so no envelope sent on
+                // it in between is lost.
                 match open(settings).await {
                     Ok(new) => {
-                        let _closing = socket.close(None).await;
-                        socket = new;
+                        let old = std::mem::replace(&mut socket, new);
+                        tokio::spawn(drain(old, handler.clone()));
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "could not open the replacement socket");
@@ -164,35 +159,84 @@ async fn serve_socket(
                 }
             }
             _ => {
-                let Some(envelope_id) = frame["envelope_id"].as_str().map(str::to_owned) else {
-                    continue;
-                };
-                let kind = frame["type"].as_str().unwrap_or_default().to_owned();
-                let is_form =
-                    kind == "interactive" && frame["payload"]["type"] == "view_submission";
-                if !is_form {
-                    // At once, before any work: Slack redelivers what is not acked within 3 s.
-                    if let Err(e) = socket
-                        .send(Message::Text(
-                            json!({ "envelope_id": envelope_id }).to_string(),
-                        ))
-                        .await
-                    {
-                        tracing::warn!(error = %e, "could not ack an envelope; reconnecting");
-                        return Ended::Reconnect;
-                    }
+                if let Err(e) = on_envelope(&mut socket, frame, handler, &ack_tx).await {
+                    tracing::warn!(error = %e, "could not ack an envelope; reconnecting");
+                    return Ended::Reconnect;
                 }
-                tokio::spawn(dispatch(
-                    handler.clone(),
-                    frame,
-                    envelope_id,
-                    kind,
-                    is_form,
-                    ack_tx.clone(),
-                ));
             }
         }
     }
+}
+
+/// How long a replaced socket is read after its last frame before it is closed from this side.
+const DRAIN_QUIET: Duration = Duration::from_secs(10);
+
+/// A replaced socket: what Slack still sends on it is handled until Slack closes it or it goes quiet.
+async fn drain(mut socket: Socket, handler: Handler) {
+    let (ack_tx, mut ack_rx) = mpsc::unbounded_channel::<String>();
+    loop {
+        tokio::select! {
+            frame = tokio::time::timeout(DRAIN_QUIET, socket.next()) => match frame {
+                Ok(Some(Ok(Message::Text(text)))) => {
+                    let Some(frame) = read(&text) else { continue };
+                    if frame["envelope_id"].is_string()
+                        && on_envelope(&mut socket, frame, &handler, &ack_tx).await.is_err()
+                    {
+                        break;
+                    }
+                }
+                Ok(Some(Ok(Message::Close(_)))) | Ok(Some(Err(_))) | Ok(None) | Err(_) => break,
+                Ok(Some(Ok(_))) => {}
+            },
+            Some(ack) = ack_rx.recv() => {
+                if socket.send(Message::Text(ack)).await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    let _closing = socket.close(None).await;
+}
+
+fn read(text: &str) -> Option<Value> {
+    match serde_json::from_str(text) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            tracing::warn!(error = %e, "an unreadable Socket Mode frame");
+            None
+        }
+    }
+}
+
+/// Acks an envelope at once (a form's ack waits for its check, briefly) and hands it to its handler.
+async fn on_envelope(
+    socket: &mut Socket,
+    frame: Value,
+    handler: &Handler,
+    acks: &mpsc::UnboundedSender<String>,
+) -> Result<(), tokio_tungstenite::tungstenite::Error> {
+    let Some(envelope_id) = frame["envelope_id"].as_str().map(str::to_owned) else {
+        return Ok(());
+    };
+    let kind = frame["type"].as_str().unwrap_or_default().to_owned();
+    let is_form = kind == "interactive" && frame["payload"]["type"] == "view_submission";
+    if !is_form {
+        // At once, before any work: Slack redelivers what is not acked within 3 s.
+        socket
+            .send(Message::Text(
+                json!({ "envelope_id": envelope_id }).to_string(),
+            ))
+            .await?;
+    }
+    tokio::spawn(dispatch(
+        handler.clone(),
+        frame,
+        envelope_id,
+        kind,
+        is_form,
+        acks.clone(),
+    ));
+    Ok(())
 }
 
 /// Handles one envelope once across instances; a form's ack carries its errors when the handler finds any in

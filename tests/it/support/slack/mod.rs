@@ -286,6 +286,52 @@ impl LoopbackSlack {
         format!("{prefix}0{:08}", w.next_id)
     }
 
+    /// The ids of the open sockets, oldest first.
+    pub fn socket_ids(&self) -> Vec<u64> {
+        self.world()
+            .sockets
+            .iter()
+            .filter(|(_, tx)| !tx.is_closed())
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    /// Sends a frame to one socket (Slack picks any of an app's sockets for an envelope).
+    pub fn send_to(&self, socket: u64, frame: &Value) {
+        let mut w = self.world();
+        if let Some(id) = frame["envelope_id"].as_str() {
+            w.envelopes
+                .insert(id.to_owned(), (Instant::now(), None, Value::Null));
+        }
+        if let Some((_, tx)) = w.sockets.iter().find(|(id, _)| *id == socket) {
+            let _gone = tx.send(Message::Text(frame.to_string()));
+        }
+    }
+
+    /// A member's DM as an event, not yet sent: for `send_to`.
+    pub fn dm_envelope(&self, user: &str, text: &str) -> Value {
+        // Sent nowhere: the socket list is emptied for the call and restored.
+        let saved = std::mem::take(&mut self.world().sockets);
+        let env = self.dm(user, text, None);
+        self.world().sockets = saved;
+        env
+    }
+
+    /// The same event again, with a new envelope id and `retry_attempt` 1, to one socket.
+    pub fn redeliver_to(&self, envelope: &Value, socket: u64) -> Value {
+        let mut again = envelope.clone();
+        let id = {
+            let mut w = self.world();
+            w.next_id += 1;
+            format!("env-{}-retry", w.next_id)
+        };
+        again["envelope_id"] = json!(id);
+        again["retry_attempt"] = json!(1);
+        again["retry_reason"] = json!("timeout");
+        self.send_to(socket, &again);
+        again
+    }
+
     /// Sends a frame to the newest open socket.
     fn send_frame(&self, frame: &Value) {
         let mut w = self.world();
