@@ -33,4 +33,5 @@ mod security;
 mod servers_e2e;
 mod simulate;
 mod slack_e2e;
+mod slack_payloads;
 mod slack_socket;

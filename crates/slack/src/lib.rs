@@ -6,6 +6,7 @@
 pub mod chat_port;
 pub mod events;
 pub mod faults;
+pub mod incoming;
 pub mod manifest;
 pub mod render;
 pub mod socket;
