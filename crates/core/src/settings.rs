@@ -922,6 +922,43 @@ mod tests {
     }
 
     #[test]
+    fn slack_runs_with_both_tokens_from_env_or_file() {
+        let none = Settings::load_from(&sources(&[])).unwrap_or_else(|e| panic!("{e}"));
+        assert!(none.slack.tokens().is_none());
+        let both = Settings::load_from(&sources(&[
+            ("SLACK_BOT_TOKEN", "xoxb-1-2"),
+            ("SLACK_APP_TOKEN", "xapp-1-2"),
+        ]))
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(both.slack.tokens().is_some());
+        assert!(matches!(both.slack.bot_token, Some((_, TokenSource::Env))));
+        let one = Settings::load_from(&sources(&[("SLACK_BOT_TOKEN", "xoxb-1-2")]));
+        assert!(one.is_err_and(|e| e.key == "slack.app_token"));
+        let swapped = Settings::load_from(&sources(&[
+            ("SLACK_BOT_TOKEN", "xapp-1-2"),
+            ("SLACK_APP_TOKEN", "xoxb-1-2"),
+        ]));
+        assert!(swapped.is_err_and(|e| e.key == "slack.bot_token"));
+        let dir = std::env::temp_dir().join(format!("cc-slack-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        let file = dir.join("app");
+        std::fs::write(&file, "xapp-from-file\n").unwrap_or_else(|e| panic!("{e}"));
+        let from_file = Settings::load_from(&sources(&[
+            ("SLACK_BOT_TOKEN", "xoxb-1-2"),
+            (
+                "CAREER_CIRCLE__SLACK__APP_TOKEN_FILE",
+                file.to_str().unwrap_or_default(),
+            ),
+        ]))
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(
+            from_file.slack.app_token,
+            Some((_, TokenSource::File))
+        ));
+        std::fs::remove_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    #[test]
     fn defaults_parse() {
         let settings = Settings::load_from(&sources(&[])).unwrap();
         assert_eq!(settings.schedule.grace, Duration::from_secs(7 * 86_400));
