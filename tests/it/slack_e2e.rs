@@ -12,7 +12,9 @@ use sqlx::PgPool;
 use tokio::sync::watch;
 
 use crate::discord_e2e::{PATIENCE, db_url, eventually};
-use crate::support::slack::{self, ALICE, CHANNEL, LoopbackSlack, ORGANISER, Posted};
+use crate::support::slack::{
+    self, ALICE, CHANNEL, LoopbackSlack, ORGANISER, OTHER_CHANNEL, Posted,
+};
 use career_circle_core::settings::Settings;
 
 use crate::support::{settings, t};
@@ -211,6 +213,29 @@ async fn a_member_goes_through_a_quarter_on_slack(pool: PgPool) {
     // A commitment, and the monthly nudge as a DM at 09:00 in the circle's zone.
     let commit = slack.slash_command(ALICE, CHANNEL, "/commit", "add publish one post");
     assert!(words(&answer(&slack, &commit).await).contains("Committed"));
+    // A second circle, and the Home tab: both circles and her commitment, in a view Slack accepts.
+    let other = slack.slash_command(ORGANISER, OTHER_CHANNEL, "/circle", "create name:Readers");
+    answer(&slack, &other).await;
+    let join = slack.slash_command(ALICE, OTHER_CHANNEL, "/circle", "join Readers");
+    answer(&slack, &join).await;
+    slack.home_opened(ALICE);
+    let (user, home) = eventually("the Home tab", || slack.published().into_iter().next()).await;
+    assert_eq!(user, ALICE);
+    let shown = home.to_string();
+    for needle in ["Writers", "Readers", "publish one post", "Head of product"] {
+        assert!(shown.contains(needle), "{needle} in {shown}");
+    }
+    // One circle again, so the quarter below is about Writers alone.
+    let leave = slack.slash_command(ALICE, OTHER_CHANNEL, "/circle", "leave circle:Readers");
+    answer(&slack, &leave).await;
+    assert_eq!(
+        sqlx::query_scalar!("SELECT count(*) FROM memberships")
+            .fetch_one(&pool)
+            .await
+            .unwrap(),
+        Some(3)
+    );
+
     bot.clock.set(t("2027-02-01T08:00:30Z"));
     let nudge = dm_containing(&slack, ALICE, "February 2027").await;
     assert_eq!(

@@ -44,6 +44,7 @@ fn variant(i: &Incoming) -> &'static str {
         Incoming::Dm { .. } => "dm",
         Incoming::ThreadReply { .. } => "thread_reply",
         Incoming::Uninstalled { .. } => "uninstalled",
+        Incoming::HomeOpened { .. } => "home",
         Incoming::Ignored(_) => "ignored",
     }
 }
@@ -54,7 +55,8 @@ fn actor_is_whole(i: &Incoming, name: &str) {
         | Incoming::Press { actor, .. }
         | Incoming::Submit { actor, .. }
         | Incoming::Dm { actor, .. }
-        | Incoming::ThreadReply { actor, .. } => actor,
+        | Incoming::ThreadReply { actor, .. }
+        | Incoming::HomeOpened { actor } => actor,
         _ => return,
     };
     assert!(!actor.user_id.is_empty(), "{name}: no user");
@@ -142,6 +144,7 @@ fn every_event_payload_reads_as_what_it_is() {
         let want = match name.as_str() {
             "message_channel_thread_reply.json" => "thread_reply",
             "message_im.docs_inner.json" | "message_im_thread_reply_assistant.json" => "dm",
+            "app_home_opened_home_tab.json" => "home",
             n if n.starts_with("tokens_revoked") || n.starts_with("app_uninstalled") => {
                 "uninstalled"
             }

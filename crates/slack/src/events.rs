@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use career_circle_core::app::reply::Audience;
 use career_circle_core::app::{Actor, App, Error, Platform, Reply};
-use career_circle_core::chat::commands::{Kind, grammar};
+use career_circle_core::chat::commands::{Command, Kind, grammar};
 use career_circle_core::chat::{ChatError, ChatMessage, ChatPort, Destination, ThreadRef};
 
 use crate::chat_port::SlackChat;
@@ -137,6 +137,7 @@ impl Handler {
                     let _logged_as = e.to_user_text();
                 }
             }
+            Incoming::HomeOpened { actor } => self.publish_home(&actor).await?,
             // The install is gone: its circles pause until the app is back (a new install reconnects it).
             Incoming::Uninstalled { team: Some(team) } => {
                 self.app.bot_removed_from(Platform::Slack, &team).await?;
@@ -144,6 +145,37 @@ impl Handler {
             Incoming::Uninstalled { team: None } | Incoming::Ignored(_) => {}
         }
         Ok(None)
+    }
+
+    /// The member's dashboard on the Home tab: their circles, their commitments with this month's state and
+    /// streaks, their spec, and their recent wins, each as the command that shows it answers.
+    async fn publish_home(&self, actor: &Actor) -> anyhow::Result<()> {
+        let mut blocks = vec![json!({
+            "type": "header",
+            "text": {"type": "plain_text", "text": "Your career circle"},
+        })];
+        for (title, command) in [
+            ("Circles", Command::CircleList),
+            ("Commitments", Command::CommitList),
+            ("Spec", Command::SpecShow { member: None }),
+            ("Wins", Command::WinList { quarter: None }),
+        ] {
+            let reply = self.app.answer(actor, command).await;
+            blocks.push(json!({"type": "divider"}));
+            blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": format!("*{title}*")}}));
+            blocks.extend(render::blocks(&reply.text, &reply.buttons));
+        }
+        let view = json!({"type": "home", "blocks": blocks});
+        self.chat
+            .web()
+            .call(
+                "views.publish",
+                &json!({"user_id": actor.user_id, "view": view}),
+                Body::Json,
+                None,
+            )
+            .await?;
+        Ok(())
     }
 
     /// A form's values, checked by the use case; a refusal is shown on the form (`response_action: errors`), a

@@ -47,6 +47,8 @@ pub enum Incoming {
         text: String,
         mentions: Vec<String>,
     },
+    /// A member opened the bot's Home tab: their dashboard is published.
+    HomeOpened { actor: Actor },
     /// The install went away (`tokens_revoked`, `app_uninstalled`): the workspace's circles pause.
     Uninstalled { team: Option<String> },
     /// Nothing for the bot, and why (a bot's message, an edit, a shortcut it does not offer).
@@ -178,6 +180,9 @@ fn event(p: &Value, bot_user: &str) -> Incoming {
     match e["type"].as_str().unwrap_or_default() {
         "message" => message(p, e, bot_user),
         "tokens_revoked" | "app_uninstalled" => Incoming::Uninstalled { team: team(p) },
+        "app_home_opened" if e["tab"] == "home" => Incoming::HomeOpened {
+            actor: actor(p, &e["user"], &e["user"], &e["channel"]),
+        },
         _ => Incoming::Ignored("an event the bot does not handle"),
     }
 }

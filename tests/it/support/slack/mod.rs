@@ -560,6 +560,23 @@ impl LoopbackSlack {
         env
     }
 
+    /// A member opens the bot's Home tab.
+    pub fn home_opened(&self, user: &str) -> Value {
+        let dm = self
+            .world()
+            .dms
+            .get(user)
+            .cloned()
+            .unwrap_or_else(|| "D0HOMETAB1".to_owned());
+        let event = json!({
+            "type": "app_home_opened", "user": user, "channel": dm, "tab": "home",
+            "event_ts": "1767225600.000001",
+        });
+        let env = self.envelope("events_api", self.event_payload(event));
+        self.send_frame(&env);
+        env
+    }
+
     /// Slack gives an event again (its first delivery went unacked in time, or to another socket).
     pub fn redeliver(&self, envelope: &Value) -> Value {
         let mut again = envelope.clone();
