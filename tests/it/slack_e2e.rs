@@ -210,7 +210,7 @@ async fn a_member_goes_through_a_quarter_on_slack(pool: PgPool) {
     let shared = slack.slash_command(ALICE, CHANNEL, "/spec", "visibility circle");
     answer(&slack, &shared).await;
 
-    // A commitment, and the monthly nudge as a DM at 09:00 in the circle's zone.
+    // A commitment, and the monthly nudge as a DM at 09:00 in her zone.
     let commit = slack.slash_command(ALICE, CHANNEL, "/commit", "add publish one post");
     assert!(words(&answer(&slack, &commit).await).contains("Committed"));
     // A second circle, and the Home tab: both circles and her commitment, in a view Slack accepts.
@@ -236,8 +236,23 @@ async fn a_member_goes_through_a_quarter_on_slack(pool: PgPool) {
         Some(3)
     );
 
-    bot.clock.set(t("2027-02-01T08:00:30Z"));
+    // Her zone is her Slack profile's (users.info): the nudge comes at 09:00 in New York, not in the circle's zone.
+    let zone: Option<String> = sqlx::query_scalar!(
+        "SELECT zone FROM members WHERE platform_user_id = $1",
+        ALICE
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(zone.as_deref(), Some("America/New_York"));
+    bot.clock.set(t("2027-02-01T14:00:30Z"));
     let nudge = dm_containing(&slack, ALICE, "February 2027").await;
+    let due: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar!("SELECT due_at FROM deliveries WHERE kind = 'monthly_nudge'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(due, t("2027-02-01T14:00:00Z"), "09:00 in New York");
     assert_eq!(
         nudge.metadata["event_type"], "career_circle_delivery",
         "the delivery's key rides in the metadata: {:?}",
@@ -310,8 +325,8 @@ async fn a_member_goes_through_a_quarter_on_slack(pool: PgPool) {
         "{bot_posts} bot posts for {member_posts} member posts"
     );
 
-    // The quarterly prompt (09:00 CEST), answered by a threaded DM reply to it.
-    bot.clock.set(t("2027-04-05T07:00:30Z"));
+    // The quarterly prompt (09:00 EDT, her zone), answered by a threaded DM reply to it.
+    bot.clock.set(t("2027-04-05T13:00:30Z"));
     let prompt = dm_containing(&slack, ALICE, "check-in time for *Q2 2027*").await;
     let prompt_ts = prompt.ts.clone();
     recorded("the check-in prompt as sent", async || {

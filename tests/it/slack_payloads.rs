@@ -45,6 +45,7 @@ fn variant(i: &Incoming) -> &'static str {
         Incoming::ThreadReply { .. } => "thread_reply",
         Incoming::Uninstalled { .. } => "uninstalled",
         Incoming::HomeOpened { .. } => "home",
+        Incoming::UserChanged { .. } => "user_changed",
         Incoming::Ignored(_) => "ignored",
     }
 }
@@ -145,6 +146,7 @@ fn every_event_payload_reads_as_what_it_is() {
             "message_channel_thread_reply.json" => "thread_reply",
             "message_im.docs_inner.json" | "message_im_thread_reply_assistant.json" => "dm",
             "app_home_opened_home_tab.json" => "home",
+            "user_change.inner.json" => "user_changed",
             n if n.starts_with("tokens_revoked") || n.starts_with("app_uninstalled") => {
                 "uninstalled"
             }
@@ -154,6 +156,9 @@ fn every_event_payload_reads_as_what_it_is() {
         };
         assert_eq!(variant(&parsed), want, "{name}: {parsed:?}");
         actor_is_whole(&parsed, &name);
+        if let Incoming::UserChanged { tz, .. } = &parsed {
+            assert_eq!(tz.as_deref(), Some("America/Los_Angeles"), "{name}");
+        }
         if let Incoming::Dm { thread_ts, .. } = &parsed {
             assert_eq!(
                 thread_ts.is_some(),

@@ -134,7 +134,7 @@ async fn a_send_whose_answer_was_lost_is_found_by_its_metadata_and_posted_once(p
         "chat.postMessage",
         Fault::LoseAnswer(Duration::from_secs(3)),
     );
-    bot.clock.set(t("2027-02-01T08:00:30Z"));
+    bot.clock.set(t("2027-02-01T14:00:30Z"));
     let nudge = dm_containing(&slack, ALICE, "February 2027").await;
     let ts = nudge.ts.clone();
     // The try timed out: its outcome is unknown. When the retry is due, the worker looks before it posts.
@@ -146,7 +146,7 @@ async fn a_send_whose_answer_was_lost_is_found_by_its_metadata_and_posted_once(p
             == 1
     })
     .await;
-    bot.clock.set(t("2027-02-01T08:10:00Z"));
+    bot.clock.set(t("2027-02-01T14:10:00Z"));
     recorded("the nudge as sent with the first try's ts", async || {
         sqlx::query_scalar!(
             "SELECT count(*) FROM deliveries WHERE kind = 'monthly_nudge' AND status = 'sent' AND message_id = $1",
@@ -183,7 +183,7 @@ async fn a_revoked_token_pauses_delivery_and_healthz_says_why(pool: PgPool) {
     for _ in 0..3 {
         slack.fail_next("chat.postMessage", Fault::Error("token_revoked"));
     }
-    bot.clock.set(t("2027-02-01T08:00:30Z"));
+    bot.clock.set(t("2027-02-01T14:00:30Z"));
     let url = format!("http://127.0.0.1:{}/healthz", bot.port);
     let mut body = Value::Null;
     let started = std::time::Instant::now();

@@ -60,6 +60,7 @@ impl Handler {
                     &metadata,
                 )
                 .await?;
+                self.learn_zone(&actor.user_id).await;
             }
             Incoming::Press {
                 actor,
@@ -138,6 +139,15 @@ impl Handler {
                 }
             }
             Incoming::HomeOpened { actor } => self.publish_home(&actor).await?,
+            Incoming::UserChanged {
+                user_id,
+                tz: Some(tz),
+            } => {
+                self.app
+                    .platform_zone(Platform::Slack, &user_id, &tz)
+                    .await?;
+            }
+            Incoming::UserChanged { tz: None, .. } => {}
             // The install is gone: its circles pause until the app is back (a new install reconnects it).
             Incoming::Uninstalled { team: Some(team) } => {
                 self.app.bot_removed_from(Platform::Slack, &team).await?;
@@ -145,6 +155,34 @@ impl Handler {
             Incoming::Uninstalled { team: None } | Incoming::Ignored(_) => {}
         }
         Ok(None)
+    }
+
+    /// A member's zone defaults to their Slack profile's: asked of `users.info` once they are a member with no
+    /// zone (`user_change` keeps it current after that). A failure only leaves the circle's zone in use.
+    async fn learn_zone(&self, user_id: &str) {
+        match self.app.needs_platform_zone(Platform::Slack, user_id).await {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read a member's zone");
+                return;
+            }
+        }
+        let answer = self
+            .chat
+            .web()
+            .call("users.info", &json!({ "user": user_id }), Body::Form, None)
+            .await;
+        let tz = match &answer {
+            Ok(a) => a["user"]["tz"].as_str().unwrap_or_default(),
+            Err(e) => {
+                tracing::warn!(error = %e, "users.info failed; the circle's zone applies");
+                return;
+            }
+        };
+        if let Err(e) = self.app.platform_zone(Platform::Slack, user_id, tz).await {
+            tracing::warn!(error = %e, "could not store a member's Slack zone");
+        }
     }
 
     /// The member's dashboard on the Home tab: their circles, their commitments with this month's state and

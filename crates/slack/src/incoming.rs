@@ -47,6 +47,8 @@ pub enum Incoming {
         text: String,
         mentions: Vec<String>,
     },
+    /// A user's profile changed; `tz` is their zone there now.
+    UserChanged { user_id: String, tz: Option<String> },
     /// A member opened the bot's Home tab: their dashboard is published.
     HomeOpened { actor: Actor },
     /// The install went away (`tokens_revoked`, `app_uninstalled`): the workspace's circles pause.
@@ -180,6 +182,10 @@ fn event(p: &Value, bot_user: &str) -> Incoming {
     match e["type"].as_str().unwrap_or_default() {
         "message" => message(p, e, bot_user),
         "tokens_revoked" | "app_uninstalled" => Incoming::Uninstalled { team: team(p) },
+        "user_change" => Incoming::UserChanged {
+            user_id: e["user"]["id"].as_str().unwrap_or_default().to_owned(),
+            tz: text(&e["user"]["tz"]),
+        },
         "app_home_opened" if e["tab"] == "home" => Incoming::HomeOpened {
             actor: actor(p, &e["user"], &e["user"], &e["channel"]),
         },

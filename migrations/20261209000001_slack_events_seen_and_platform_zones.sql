@@ -8,3 +8,7 @@ CREATE TABLE events_seen (
     PRIMARY KEY (platform, event_key)
 );
 CREATE INDEX events_seen_seen_at ON events_seen (seen_at);
+
+-- A member's zone may come from their platform profile (Slack's `tz`), kept current as it changes there; a zone the
+-- member chose themselves (`/me timezone`) is never overwritten by it.
+ALTER TABLE members ADD COLUMN zone_from_platform BOOLEAN NOT NULL DEFAULT false;
