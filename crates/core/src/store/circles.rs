@@ -295,14 +295,14 @@ pub async fn set_platform_zone(
 
 /// Whether the user is a member somewhere on `platform` with no zone of their own yet.
 pub async fn zone_unknown(pool: &PgPool, platform: Platform, user_id: &str) -> sqlx::Result<bool> {
-    Ok(sqlx::query_scalar!(
+    sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM members m JOIN servers s ON s.id = m.server_id
                           WHERE s.platform = $1 AND m.platform_user_id = $2 AND m.zone IS NULL) AS "unknown!""#,
         platform.as_str(),
         user_id,
     )
     .fetch_one(pool)
-    .await?)
+    .await
 }
 
 pub async fn set_vacation(
