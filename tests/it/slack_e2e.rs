@@ -407,7 +407,13 @@ async fn a_member_goes_through_a_quarter_on_slack(pool: PgPool) {
     })
     .await;
 
-    // Feedback: a thread reply that names her (Slack threads are flat).
+    // Feedback: a thread reply that names her (Slack threads are flat, and the review's first post says so).
+    let intro = slack
+        .thread(CHANNEL, &root.ts)
+        .into_iter()
+        .find(|m| m.text.contains("review of Writers"))
+        .unwrap();
+    assert!(intro.text.contains("name the member"), "{}", intro.text);
     slack.channel_message(
         ORGANISER,
         CHANNEL,

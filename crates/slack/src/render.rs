@@ -31,6 +31,7 @@ pub static CAPABILITIES: Capabilities = Capabilities {
     // Slack has no idempotency key: a resend is found by the key in the message's metadata instead.
     resend_dedup: None,
     closes_threads: false,
+    flat_threads: true,
     markup: &SlackMarkup,
 };
 
