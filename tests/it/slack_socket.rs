@@ -227,3 +227,40 @@ async fn a_channel_the_bot_cannot_join_reaches_the_organiser(pool: PgPool) {
     bot.stop().await;
     slack.assert_all_valid();
 }
+
+#[tokio::test]
+async fn doctor_tries_both_tokens_and_names_the_one_refused() {
+    let slack = LoopbackSlack::start().await;
+    let mut connection = career_circle_slack::Connection {
+        bot_token: crate::support::slack::BOT_TOKEN.to_owned(),
+        app_token: crate::support::slack::APP_TOKEN.to_owned(),
+        api_base: slack.api_base(),
+        request_timeout: Duration::from_secs(5),
+    };
+    let checks = career_circle_slack::check(&connection).await;
+    assert_eq!(checks.len(), 2);
+    assert!(checks.iter().all(|(_, r)| r.is_ok()), "{checks:?}");
+    connection.app_token = "xapp-not-this-one".to_owned();
+    let checks = career_circle_slack::check(&connection).await;
+    assert!(checks[0].1.is_ok(), "{checks:?}");
+    let (name, refused) = &checks[1];
+    assert!(name.contains("apps.connections.open"));
+    assert!(
+        refused.as_ref().unwrap_err().contains("invalid_auth"),
+        "{refused:?}"
+    );
+    assert_eq!(
+        slack
+            .calls()
+            .iter()
+            .map(|c| c.method.as_str())
+            .collect::<Vec<_>>(),
+        vec![
+            "auth.test",
+            "apps.connections.open",
+            "auth.test",
+            "apps.connections.open"
+        ]
+    );
+    slack.assert_all_valid();
+}
