@@ -342,7 +342,8 @@ async fn a_member_goes_through_a_quarter_on_slack(pool: PgPool) {
     .await;
     slack.dm(
         ALICE,
-        "On track: pricing page shipped. Writing slipped in March &amp; April.",
+        // Slack writes a typed @channel as <!channel>: it must never come back out as a ping.
+        "On track: pricing page shipped. <!channel> Writing slipped in March &amp; April.",
         Some(&prompt.ts),
     );
     dm_containing(&slack, ALICE, "Stored your Q2 2027 check-in").await;
@@ -460,6 +461,24 @@ async fn a_member_goes_through_a_quarter_on_slack(pool: PgPool) {
             .find(|m| m.ts == root.ts && m.text != root.text)
     })
     .await;
+
+    // Her words were quoted back in the review, and nothing the bot posted can ping a whole channel.
+    let quoted = slack
+        .thread(CHANNEL, &root.ts)
+        .into_iter()
+        .find(|m| m.text.contains("pricing page shipped"))
+        .unwrap();
+    assert!(quoted.text.contains("@channel"), "{}", quoted.text);
+    for call in slack
+        .calls_to("chat.postMessage")
+        .iter()
+        .chain(&slack.calls_to("chat.update"))
+    {
+        let body = serde_json::Value::Object(call.args.clone()).to_string();
+        for ping in ["<!channel>", "<!here>", "<!everyone>"] {
+            assert!(!body.contains(ping), "{ping} in {body}");
+        }
+    }
 
     bot.stop().await;
     slack.assert_all_valid();
