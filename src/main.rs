@@ -23,6 +23,7 @@ fn main() -> ExitCode {
             Command::Run => career_circle::cli::run::main().await,
             Command::Migrate => career_circle::cli::migrate::main().await,
             Command::Doctor => career_circle::cli::doctor::main().await,
+            Command::Slack(command) => career_circle::cli::slack_main(command),
             Command::Simulate(args) => career_circle::cli::simulate::main(args).await,
             Command::Bench(args) => career_circle_bench::main(args).await,
             Command::Demo(args) => career_circle_console::demo::main(args).await,

@@ -3,6 +3,8 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
+use secrecy::ExposeSecret;
+
 use career_circle_core::settings::{Settings, TokenSource, token_shape_ok};
 use career_circle_core::store;
 
@@ -79,7 +81,13 @@ pub async fn run_checks() -> Vec<Check> {
         }
     }
 
+    let slack_configured = settings.slack.tokens().is_some();
     checks.push(match &settings.discord.token {
+        None if slack_configured => Check {
+            name: "discord token",
+            ok: true,
+            detail: "not set: this deployment serves Slack only".into(),
+        },
         None => Check {
             name: "discord token",
             ok: false,
@@ -102,7 +110,42 @@ pub async fn run_checks() -> Vec<Check> {
             }
         }
     });
+    checks.extend(slack_checks(&settings).await);
     checks
+}
+
+/// Slack's two tokens, tried: `auth.test` with the bot token, `apps.connections.open` with the app-level token.
+async fn slack_checks(settings: &Settings) -> Vec<Check> {
+    let Some((bot, app)) = settings.slack.tokens() else {
+        return vec![Check {
+            name: "slack",
+            ok: true,
+            detail: "not configured (set SLACK_BOT_TOKEN and SLACK_APP_TOKEN to serve Slack; README: Slack setup)"
+                .into(),
+        }];
+    };
+    let connection = career_circle_slack::Connection {
+        bot_token: bot.expose_secret().to_owned(),
+        app_token: app.expose_secret().to_owned(),
+        api_base: settings.slack.api_url.clone(),
+        request_timeout: settings.worker.request_timeout.min(Duration::from_secs(10)),
+    };
+    career_circle_slack::check(&connection)
+        .await
+        .into_iter()
+        .map(|(name, result)| match result {
+            Ok(detail) => Check {
+                name,
+                ok: true,
+                detail,
+            },
+            Err(e) => Check {
+                name,
+                ok: false,
+                detail: format!("{e}. See README: Slack setup"),
+            },
+        })
+        .collect()
 }
 
 async fn migration_check(pool: &sqlx::PgPool) -> Check {

@@ -6,6 +6,37 @@ pub mod run;
 
 pub mod simulate;
 
+/// `career-circle slack ...`.
+#[derive(Debug, Subcommand)]
+pub enum SlackCommand {
+    /// Print the Slack app manifest (JSON), written from the command table: paste it into "Create an app >
+    /// From a manifest".
+    Manifest {
+        /// The app's and bot user's name.
+        #[arg(long, default_value = "career-circle")]
+        name: String,
+    },
+}
+
+/// Prints the manifest.
+pub fn slack_main(command: SlackCommand) -> u8 {
+    match command {
+        SlackCommand::Manifest { name } => {
+            let manifest = career_circle_slack::manifest::manifest(&name);
+            match serde_json::to_string_pretty(&manifest) {
+                Ok(text) => {
+                    println!("{text}");
+                    0
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    1
+                }
+            }
+        }
+    }
+}
+
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -26,8 +57,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the bot: Discord gateway, scheduler, delivery worker and the operator endpoint (/healthz, /metrics).
-    /// Needs a token (DISCORD_TOKEN); stops gracefully on Ctrl-C or SIGTERM.
+    /// Run the bot: each platform that has its tokens (Discord gateway, Slack Socket Mode), scheduler, delivery
+    /// worker and the operator endpoint (/healthz, /metrics). Needs DISCORD_TOKEN, or SLACK_BOT_TOKEN and
+    /// SLACK_APP_TOKEN; stops gracefully on Ctrl-C or SIGTERM.
     Run,
     /// Apply database migrations (safe to run again: it only applies what is missing).
     Migrate,
@@ -38,6 +70,9 @@ pub enum Command {
     Simulate(simulate::Args),
     /// Measure the planner, the worker, commands and memory; prints JSON figures.
     Bench(career_circle_bench::Args),
+    /// Slack setup helpers.
+    #[command(subcommand)]
+    Slack(SlackCommand),
     /// Try the bot in your terminal: a demo circle with two simulated peers and a clock you can move.
     Demo(career_circle_console::demo::Args),
 }

@@ -1,4 +1,5 @@
-//! `career-circle run`: the Discord gateway, planner, worker and operator endpoint, supervised together.
+//! `career-circle run`: each platform that has its tokens (the Discord gateway, Slack's Socket Mode), the planner,
+//! the worker and the operator endpoint, supervised together.
 //! SIGTERM or Ctrl-C stops claiming, lets in-flight sends finish (unsent claims are released) and closes the pool.
 
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use career_circle_core::settings::Settings;
 use career_circle_core::settings::load_or_exit_code as load_settings;
 use career_circle_core::store;
 use career_circle_discord::{self as discord, Connection};
+use career_circle_slack as slack;
 
 pub async fn main() -> u8 {
     let settings = match load_settings() {
@@ -26,23 +28,29 @@ pub async fn main() -> u8 {
         Err(code) => return code,
     };
     career_circle_core::telemetry::init(&settings.log);
-    let Some((token, _)) = settings.discord.token.clone() else {
-        eprintln!(
-            "error: no Discord token. Set DISCORD_TOKEN (README: \"Discord setup\"), or try the bot locally with \
-             `career-circle demo`."
-        );
-        return 1;
-    };
-    let connection = Connection {
+    let discord = settings.discord.token.clone().map(|(token, _)| Connection {
         token: token.expose_secret().to_owned(),
         proxy: settings.discord.proxy_url.clone(),
         register: settings.discord.register_commands,
         dev_guild_id: settings.discord.dev_guild_id,
         request_timeout: settings.worker.request_timeout,
-    };
-    match serve(
+    });
+    let slack = settings.slack.tokens().map(|(bot, app)| slack::Connection {
+        bot_token: bot.expose_secret().to_owned(),
+        app_token: app.expose_secret().to_owned(),
+        api_base: settings.slack.api_url.clone(),
+        request_timeout: settings.worker.request_timeout,
+    });
+    if discord.is_none() && slack.is_none() {
+        eprintln!(
+            "error: no platform to serve. Set DISCORD_TOKEN (README: \"Discord setup\") or SLACK_BOT_TOKEN and \
+             SLACK_APP_TOKEN (README: \"Slack setup\"), or try the bot locally with `career-circle demo`."
+        );
+        return 1;
+    }
+    match serve_platforms(
         settings,
-        connection,
+        Platforms { discord, slack },
         Arc::new(SystemClock),
         shutdown_on_signal(),
     )
@@ -55,11 +63,22 @@ pub async fn main() -> u8 {
                 eprintln!("error: {refused}");
                 return EX_CONFIG;
             }
+            if let Some(refused) = e.downcast_ref::<slack::Refused>() {
+                eprintln!("error: {refused}");
+                return EX_CONFIG;
+            }
             tracing::error!(error = ?e, "career-circle stopped on an error");
             eprintln!("error: {e:#}");
             1
         }
     }
+}
+
+/// The platforms one process serves: each that has its tokens.
+#[derive(Debug, Clone, Default)]
+pub struct Platforms {
+    pub discord: Option<Connection>,
+    pub slack: Option<slack::Connection>,
 }
 
 /// sysexits.h's EX_CONFIG: the bot cannot run as configured (its token or intents were refused).
@@ -94,11 +113,30 @@ fn shutdown_on_signal() -> watch::Receiver<bool> {
     rx
 }
 
-/// Runs everything until `shutdown` turns true or a part fails. Tests call this with a loopback connection and a
-/// manual clock.
+/// Runs Discord and everything else until `shutdown` turns true or a part fails. Tests call this with a loopback
+/// connection and a manual clock.
 pub async fn serve(
     settings: Settings,
     connection: Connection,
+    clock: Arc<dyn Clock>,
+    shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    serve_platforms(
+        settings,
+        Platforms {
+            discord: Some(connection),
+            slack: None,
+        },
+        clock,
+        shutdown,
+    )
+    .await
+}
+
+/// Runs each platform given, the planner, one worker delivering for all of them, and the operator endpoint.
+pub async fn serve_platforms(
+    settings: Settings,
+    platforms: Platforms,
     clock: Arc<dyn Clock>,
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
@@ -125,33 +163,64 @@ pub async fn serve(
         anyhow::bail!("the database schema is not up to date; run `career-circle migrate` first");
     }
     // One pace and one memory of DM channels for every instance on this database.
-    let shared_pacer: Arc<dyn career_circle_core::chat::pacing::Pacer> =
+    let pacer: Arc<dyn career_circle_core::chat::pacing::Pacer> =
         Arc::new(store::pacing::SharedPacer::new(pool.clone()));
-    let discord_chat = Arc::new(
-        discord::chat_port::DiscordChat::new(
-            Arc::new(connection.http()?),
-            connection.request_timeout,
-        )?
-        .shared(
-            shared_pacer.clone(),
-            discord::chat_port::Rates {
-                global_per_second: f64::from(settings.worker.global_rate),
-                channel_per_second: f64::from(settings.worker.channel_rate),
-            },
-            Arc::new(store::dm_channels::StoredDmChannels::new(
+    let discord_chat = match &platforms.discord {
+        Some(connection) => Some(Arc::new(
+            discord::chat_port::DiscordChat::new(
+                Arc::new(connection.http()?),
+                connection.request_timeout,
+            )?
+            .shared(
+                pacer.clone(),
+                discord::chat_port::Rates {
+                    global_per_second: f64::from(settings.worker.global_rate),
+                    channel_per_second: f64::from(settings.worker.channel_rate),
+                },
+                Arc::new(store::dm_channels::StoredDmChannels::new(
+                    pool.clone(),
+                    career_circle_core::chat::Platform::Discord,
+                )),
+            ),
+        )),
+        None => None,
+    };
+    let slack_chat = match &platforms.slack {
+        Some(connection) => Some(Arc::new(
+            slack::chat_port::SlackChat::new(Arc::new(connection.web()?.paced(
+                pacer.clone(),
+                slack::web::Rates {
+                    channel_per_second: f64::from(settings.worker.channel_rate),
+                    ..slack::web::Rates::default()
+                },
+            )))
+            .with_dm_channels(Arc::new(store::dm_channels::StoredDmChannels::new(
                 pool.clone(),
-                career_circle_core::chat::Platform::Discord,
-            )),
-        ),
-    );
-    let chat: Arc<dyn ChatPort> = discord_chat.clone();
-    // Use cases post through the same paced port the worker sends with (a second opinion asked of a circle).
-    let app = App::new(pool.clone(), clock.clone(), settings.schedule.clone())
-        .with_chat(chat.clone())
+                career_circle_core::chat::Platform::Slack,
+            ))),
+        )),
+        None => None,
+    };
+    let mut chats: Vec<Arc<dyn ChatPort>> = Vec::new();
+    if let Some(c) = &discord_chat {
+        chats.push(c.clone());
+    }
+    if let Some(c) = &slack_chat {
+        chats.push(c.clone());
+    }
+    let Some(chat) = chats.first().cloned() else {
+        anyhow::bail!("no platform to serve: set the Discord or the Slack tokens");
+    };
+    // Use cases post through the same paced ports the worker sends with (a second opinion asked of a circle).
+    let mut app = App::new(pool.clone(), clock.clone(), settings.schedule.clone())
         .with_rules(settings.circles, settings.limits);
-    let gateway = settings.discord.gateway;
+    for c in &chats {
+        app = app.with_chat(c.clone());
+    }
+    let gateway = settings.discord.gateway && discord_chat.is_some();
     let gateway_connected = Arc::new(AtomicBool::new(false));
     let shards_board = Arc::new(ops::shards::GatewayShards::new(gateway_connected.clone()));
+    let slack_connected = Arc::new(AtomicBool::new(false));
     let metrics = ops::metrics_handle()?;
 
     // Any part ending early (an error, or the gateway giving up) stops the others: the supervisor's watch.
@@ -167,12 +236,23 @@ pub async fn serve(
         let _ignored_if_stopped = stop_on_signal.send(true);
     });
 
-    let worker = Worker::new(pool.clone(), chat, clock.clone(), settings.worker.clone());
+    let mut worker = Worker::new(pool.clone(), chat, clock.clone(), settings.worker.clone());
+    for c in chats.iter().skip(1) {
+        worker = worker.with_chat(c.clone());
+    }
     let health = Health {
         pool: pool.clone(),
         gateway_connected: gateway_connected.clone(),
         gateway_expected: gateway,
         gateway_shards: gateway.then(|| shards_board.clone()),
+        platforms: if slack_chat.is_some() {
+            vec![(
+                career_circle_core::chat::Platform::Slack,
+                slack_connected.clone(),
+            )]
+        } else {
+            Vec::new()
+        },
         worker: worker.status(),
         clock: clock.clone(),
     };
@@ -201,25 +281,39 @@ pub async fn serve(
         worker.run(worker_stop).await;
         Ok(())
     }));
-    if gateway {
+    let has_discord = platforms.discord.is_some();
+    if let (Some(connection), Some(discord_chat), true) = (platforms.discord, discord_chat, gateway)
+    {
         tasks.spawn(named(
             "discord gateway",
             discord::shards::run(
                 connection,
-                app,
+                app.clone(),
                 discord_chat,
                 discord::shards::Sharding {
                     count: settings.discord.shard_count,
                     shards: settings.discord.shards,
                     locks: store::shard_locks::ShardLocks::new(pool.clone()),
-                    pacer: shared_pacer,
+                    pacer: pacer.clone(),
                     board: shards_board,
                 },
                 stop_rx.clone(),
             ),
         ));
-    } else {
+    } else if has_discord {
         tracing::info!("discord.gateway = false: this instance plans and delivers only");
+    }
+    if let (Some(connection), Some(slack_chat)) = (platforms.slack, slack_chat) {
+        tasks.spawn(named(
+            "slack socket mode",
+            slack::run(
+                connection,
+                app,
+                slack_chat,
+                slack_connected,
+                stop_rx.clone(),
+            ),
+        ));
     }
 
     let mut failure = None;

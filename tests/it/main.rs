@@ -37,3 +37,6 @@ mod security;
 mod servers_e2e;
 mod shards;
 mod simulate;
+mod slack_e2e;
+mod slack_payloads;
+mod slack_socket;

@@ -34,6 +34,7 @@ fn health(pool: PgPool, connected: Arc<AtomicBool>, expected: bool) -> Health {
         gateway_connected: connected,
         gateway_expected: expected,
         gateway_shards: None,
+        platforms: Vec::new(),
         worker: WorkerStatus::default(),
         clock: Arc::new(SystemClock),
     }
@@ -192,6 +193,7 @@ async fn gauges_follow_the_outbox_as_deliveries_are_queued_sent_and_failed(pool:
         gateway_connected: Arc::new(AtomicBool::new(false)),
         gateway_expected: false,
         gateway_shards: None,
+        platforms: Vec::new(),
         worker: worker.status(),
         clock: w.clock.clone(),
     })

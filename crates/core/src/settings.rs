@@ -49,6 +49,7 @@ impl SettingsError {
 pub struct Settings {
     pub database: DatabaseSettings,
     pub discord: DiscordSettings,
+    pub slack: SlackSettings,
     pub schedule: ScheduleSettings,
     pub worker: WorkerSettings,
     pub http: HttpSettings,
@@ -150,6 +151,25 @@ impl ShardRange {
         match self {
             Self::Auto => (0..total).collect(),
             Self::Inclusive(first, last) => (first..=last).filter(|s| *s < total).collect(),
+        }
+    }
+}
+
+/// Slack's two tokens: the bot token for the Web API, the app-level token for Socket Mode. Slack runs when both
+/// are set.
+#[derive(Debug, Clone)]
+pub struct SlackSettings {
+    pub bot_token: Option<(SecretString, TokenSource)>,
+    pub app_token: Option<(SecretString, TokenSource)>,
+    pub api_url: String,
+}
+
+impl SlackSettings {
+    /// Both tokens, when Slack is configured.
+    pub fn tokens(&self) -> Option<(&SecretString, &SecretString)> {
+        match (&self.bot_token, &self.app_token) {
+            (Some((bot, _)), Some((app, _))) => Some((bot, app)),
+            _ => None,
         }
     }
 }
@@ -276,6 +296,7 @@ pub struct LogSettings {
 struct Raw {
     database: RawDatabase,
     discord: RawDiscord,
+    slack: RawSlack,
     schedule: RawSchedule,
     worker: RawWorker,
     http: RawHttp,
@@ -322,6 +343,16 @@ struct RawDiscord {
     gateway: Flag,
     shard_count: String,
     shards: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSlack {
+    bot_token: String,
+    bot_token_file: String,
+    app_token: String,
+    app_token_file: String,
+    api_url: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -549,6 +580,51 @@ impl Settings {
             ));
         }
 
+        let slack = SlackSettings {
+            bot_token: secret(
+                sources,
+                "SLACK_BOT_TOKEN",
+                ("slack.bot_token", &raw.slack.bot_token),
+                ("slack.bot_token_file", &raw.slack.bot_token_file),
+            )?,
+            app_token: secret(
+                sources,
+                "SLACK_APP_TOKEN",
+                ("slack.app_token", &raw.slack.app_token),
+                ("slack.app_token_file", &raw.slack.app_token_file),
+            )?,
+            api_url: raw.slack.api_url.trim().trim_end_matches('/').to_owned(),
+        };
+        for (key, token, prefix) in [
+            ("slack.bot_token", &slack.bot_token, "xoxb-"),
+            ("slack.app_token", &slack.app_token, "xapp-"),
+        ] {
+            if let Some((t, _)) = token
+                && !t.expose_secret().starts_with(prefix)
+            {
+                return Err(SettingsError::new(
+                    key,
+                    format!("does not start with {prefix} (is it the other Slack token?)"),
+                ));
+            }
+        }
+        if slack.bot_token.is_some() != slack.app_token.is_some() {
+            return Err(SettingsError::new(
+                if slack.bot_token.is_some() {
+                    "slack.app_token"
+                } else {
+                    "slack.bot_token"
+                },
+                "Slack needs both tokens: the bot token (xoxb-) and the app-level token (xapp-)",
+            ));
+        }
+        if !(slack.api_url.starts_with("https://") || slack.api_url.starts_with("http://")) {
+            return Err(SettingsError::new(
+                "slack.api_url",
+                format!("\"{}\" must start with http:// or https://", slack.api_url),
+            ));
+        }
+
         let s = &raw.schedule;
         let schedule = ScheduleSettings {
             tick: positive("schedule.tick", &s.tick)?,
@@ -689,6 +765,7 @@ impl Settings {
         Ok(Self {
             database,
             discord,
+            slack,
             schedule,
             worker,
             http,
@@ -880,6 +957,41 @@ fn read_token(
     )))
 }
 
+/// A secret from the environment variable `env`, else the setting, else the file the `_file` setting names.
+fn secret(
+    sources: &Sources,
+    env: &str,
+    (_key, value): (&str, &str),
+    (file_key, file): (&str, &str),
+) -> Result<Option<(SecretString, TokenSource)>, SettingsError> {
+    if let Some(token) = sources.var(env).map(str::trim).filter(|t| !t.is_empty()) {
+        return Ok(Some((
+            SecretString::from(token.to_owned()),
+            TokenSource::Env,
+        )));
+    }
+    if !value.trim().is_empty() {
+        return Ok(Some((
+            SecretString::from(value.trim().to_owned()),
+            TokenSource::Setting,
+        )));
+    }
+    let file = file.trim();
+    if file.is_empty() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(Path::new(file))
+        .map_err(|e| SettingsError::new(file_key, format!("cannot read {file}: {e}")))?;
+    let token = text.trim();
+    if token.is_empty() {
+        return Err(SettingsError::new(file_key, format!("{file} is empty")));
+    }
+    Ok(Some((
+        SecretString::from(token.to_owned()),
+        TokenSource::File,
+    )))
+}
+
 /// Whether a token has the shape of a Discord bot token (three dot-separated base64url parts), without
 /// revealing any of it.
 pub fn token_shape_ok(token: &SecretString) -> bool {
@@ -905,6 +1017,43 @@ mod tests {
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
         }
+    }
+
+    #[test]
+    fn slack_runs_with_both_tokens_from_env_or_file() {
+        let none = Settings::load_from(&sources(&[])).unwrap_or_else(|e| panic!("{e}"));
+        assert!(none.slack.tokens().is_none());
+        let both = Settings::load_from(&sources(&[
+            ("SLACK_BOT_TOKEN", "xoxb-1-2"),
+            ("SLACK_APP_TOKEN", "xapp-1-2"),
+        ]))
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(both.slack.tokens().is_some());
+        assert!(matches!(both.slack.bot_token, Some((_, TokenSource::Env))));
+        let one = Settings::load_from(&sources(&[("SLACK_BOT_TOKEN", "xoxb-1-2")]));
+        assert!(one.is_err_and(|e| e.key == "slack.app_token"));
+        let swapped = Settings::load_from(&sources(&[
+            ("SLACK_BOT_TOKEN", "xapp-1-2"),
+            ("SLACK_APP_TOKEN", "xoxb-1-2"),
+        ]));
+        assert!(swapped.is_err_and(|e| e.key == "slack.bot_token"));
+        let dir = std::env::temp_dir().join(format!("cc-slack-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        let file = dir.join("app");
+        std::fs::write(&file, "xapp-from-file\n").unwrap_or_else(|e| panic!("{e}"));
+        let from_file = Settings::load_from(&sources(&[
+            ("SLACK_BOT_TOKEN", "xoxb-1-2"),
+            (
+                "CAREER_CIRCLE__SLACK__APP_TOKEN_FILE",
+                file.to_str().unwrap_or_default(),
+            ),
+        ]))
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(
+            from_file.slack.app_token,
+            Some((_, TokenSource::File))
+        ));
+        std::fs::remove_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
     }
 
     #[test]

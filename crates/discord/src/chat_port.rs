@@ -404,6 +404,7 @@ impl ChatPort for DiscordChat {
         &self,
         to: &Destination,
         message: &ChatMessage,
+        _key: Option<&str>,
         _since: DateTime<Utc>,
     ) -> Result<Option<Posted>, ChatError> {
         let channel_id = self.channel_of(to).await?;

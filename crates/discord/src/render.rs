@@ -81,6 +81,7 @@ pub static CAPABILITIES: Capabilities = Capabilities {
     // Discord checks a message's nonce against those it saw "in the past few minutes".
     resend_dedup: Some(Duration::from_secs(120)),
     closes_threads: true,
+    flat_threads: false,
     markup: &DiscordMarkdown,
 };
 

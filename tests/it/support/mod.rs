@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod discord;
+pub mod slack;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::app::{Actor, App, Error, Reply, Result};
+use crate::app::{Actor, App, Error, Platform, Reply, Result};
 use crate::domain::zone::{Zone, suggest};
 use crate::store::circles as store;
 
@@ -19,6 +19,21 @@ impl App {
     }
 
     /// Zone names for autocomplete.
+    /// The zone the platform's profile gives a user (Slack's `tz`): theirs unless they set one with
+    /// `/me timezone`. A name the zone database does not know is passed over. Returns whether anything changed.
+    pub async fn platform_zone(&self, platform: Platform, user_id: &str, tz: &str) -> Result<bool> {
+        let Ok(zone) = Zone::parse(tz) else {
+            tracing::debug!(tz, "a platform zone the zone database does not know");
+            return Ok(false);
+        };
+        Ok(store::set_platform_zone(&self.pool, platform, user_id, zone).await? > 0)
+    }
+
+    /// Whether the platform should be asked for the user's zone: they are a member with none yet.
+    pub async fn needs_platform_zone(&self, platform: Platform, user_id: &str) -> Result<bool> {
+        Ok(store::zone_unknown(&self.pool, platform, user_id).await?)
+    }
+
     pub fn zone_suggestions(&self, typed: &str) -> Vec<&'static str> {
         suggest(typed, 25)
     }

@@ -63,6 +63,9 @@ pub struct Capabilities {
     pub resend_dedup: Option<Duration>,
     /// Whether a thread can be closed to replies (Discord archives; Slack can only say so in the root post).
     pub closes_threads: bool,
+    /// Whether a reply in a thread cannot point at one post of it (Slack's threads are flat): feedback then names
+    /// the member it answers with a mention, and the review says so.
+    pub flat_threads: bool,
     /// How the platform writes neutral text, so the core can measure what it will send.
     pub markup: &'static (dyn Markup + Sync),
 }
@@ -98,6 +101,7 @@ impl Capabilities {
         thread_title_max: 100,
         resend_dedup: None,
         closes_threads: true,
+        flat_threads: false,
         markup: &TerminalMarkup,
     };
 
@@ -116,6 +120,7 @@ impl Capabilities {
         thread_title_max: 100,
         resend_dedup: None,
         closes_threads: false,
+        flat_threads: false,
         markup: &PlainMarkup,
     };
 

@@ -229,15 +229,17 @@ pub trait ChatPort: Send + Sync {
     async fn close_thread(&self, thread: &ThreadRef, note: &Text) -> Result<(), ChatError>;
 
     /// Whether `message` already arrived at `to` since `since` (an earlier try whose outcome was never known:
-    /// a timeout, a crash between sending and recording). Platforms that cannot look return None, and the
-    /// worker relies on their resend deduplication.
+    /// a timeout, a crash between sending and recording). `key` is the one the try was sent with (`send`'s
+    /// `nonce`): a platform without resend deduplication (Slack) carries it in the message and looks for it.
+    /// Platforms that cannot look return None, and the worker relies on their resend deduplication.
     async fn find_sent(
         &self,
         to: &Destination,
         message: &ChatMessage,
+        key: Option<&str>,
         since: chrono::DateTime<chrono::Utc>,
     ) -> Result<Option<Posted>, ChatError> {
-        let _ = (to, message, since);
+        let _ = (to, message, key, since);
         Ok(None)
     }
 }

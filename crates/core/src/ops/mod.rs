@@ -31,6 +31,9 @@ pub struct Health {
     pub gateway_expected: bool,
     /// The shards this instance owns, when it runs a gateway (the flag above is derived from them).
     pub gateway_shards: Option<Arc<shards::GatewayShards>>,
+    /// The connections of the other platforms this process serves (Slack's Socket Mode), each reported by name
+    /// and each needed for a healthy instance.
+    pub platforms: Vec<(crate::chat::Platform, Arc<AtomicBool>)>,
     /// The worker's pauses: a rejected token makes the instance unhealthy.
     pub worker: WorkerStatus,
     /// The clock the worker runs on, for the age of the oldest due delivery.
@@ -85,7 +88,12 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
         !state.health.gateway_expected || state.health.gateway_connected.load(Ordering::Relaxed);
     let pauses = state.health.worker.pauses();
     let worker_ok = !pauses.iter().any(|r| r.is_unhealthy());
-    let healthy = db_ok && gateway_ok && worker_ok;
+    let platforms_ok = state
+        .health
+        .platforms
+        .iter()
+        .all(|(_, c)| c.load(Ordering::Relaxed));
+    let healthy = db_ok && gateway_ok && worker_ok && platforms_ok;
     let worker = match pauses.first() {
         None => "running".to_owned(),
         Some(_) => format!(
@@ -114,6 +122,16 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
                 "standby": board.is_settled() && owned.is_empty(),
             }),
         );
+    }
+    if let Some(map) = body.as_object_mut() {
+        for (platform, connected) in &state.health.platforms {
+            let words = if connected.load(Ordering::Relaxed) {
+                "connected"
+            } else {
+                "disconnected"
+            };
+            map.insert(platform.as_str().to_owned(), serde_json::Value::from(words));
+        }
     }
     if let (Some(reason), Some(map)) = (state.health.worker.refusal(), body.as_object_mut()) {
         map.insert("reason".into(), serde_json::Value::String(reason));

@@ -47,6 +47,9 @@ pub struct Outcome {
 pub struct Worker {
     pool: PgPool,
     chat: Arc<dyn ChatPort>,
+    /// The ports of the other platforms this process serves (a deployment with Discord and Slack): each delivery
+    /// goes out through its circle's platform.
+    others: Vec<Arc<dyn ChatPort>>,
     clock: Arc<dyn Clock>,
     settings: WorkerSettings,
     id: String,
@@ -73,12 +76,30 @@ impl Worker {
         Self {
             pool,
             chat,
+            others: Vec::new(),
             clock,
             settings,
             id,
             status: WorkerStatus::default(),
             broken: std::sync::Mutex::new(None),
         }
+    }
+
+    /// Also delivers for another platform's circles, through `chat`.
+    pub fn with_chat(mut self, chat: Arc<dyn ChatPort>) -> Self {
+        let platform = chat.capabilities().platform;
+        self.others
+            .retain(|c| c.capabilities().platform != platform);
+        self.others.push(chat);
+        self
+    }
+
+    /// The port of the delivery's platform; the first one given when none matches (one platform per process).
+    fn chat_for(&self, platform: crate::chat::Platform) -> &Arc<dyn ChatPort> {
+        std::iter::once(&self.chat)
+            .chain(self.others.iter())
+            .find(|c| c.capabilities().platform == platform)
+            .unwrap_or(&self.chat)
     }
 
     pub fn id(&self) -> &str {
@@ -203,7 +224,7 @@ impl Worker {
                 attachments: r.attachments.clone(),
                 ..ChatMessage::default()
             };
-            let result = self.chat.edit(&r.message, &message).await;
+            let result = self.chat_for(r.platform).edit(&r.message, &message).await;
             let attempts = u32::try_from(r.attempts).unwrap_or(0) + 1;
             let error = result.as_ref().err().map(ToString::to_string);
             let outcome = match &result {
@@ -241,16 +262,17 @@ impl Worker {
         if d.kind.is_circle_wide() {
             return self.review_step(d, now, outcome).await;
         }
-        let rendered = match render(&self.pool, d, self.chat.capabilities(), now).await {
-            Ok(r) => r,
-            Err(error) => {
-                // A rendering bug must not wedge the outbox: retry later like a transient failure.
-                tracing::error!(error = ?error, "rendering failed");
-                self.retry(d, &format!("render: {error:#}"), true, outcome)
-                    .await?;
-                return Ok(());
-            }
-        };
+        let rendered =
+            match render(&self.pool, d, self.chat_for(d.platform).capabilities(), now).await {
+                Ok(r) => r,
+                Err(error) => {
+                    // A rendering bug must not wedge the outbox: retry later like a transient failure.
+                    tracing::error!(error = ?error, "rendering failed");
+                    self.retry(d, &format!("render: {error:#}"), true, outcome)
+                        .await?;
+                    return Ok(());
+                }
+            };
         let messages = match rendered {
             Rendered::Skip(reason) => {
                 outbox::mark_final(&self.pool, d.id, &self.id, DeliveryStatus::Skipped, &reason)
@@ -266,9 +288,16 @@ impl Worker {
         let earlier = d.sending_since;
         outbox::mark_sending(&self.pool, d.id, &self.id, now).await?;
         let mut last = None;
+        let chat = self.chat_for(d.platform);
         for (index, (to, message)) in messages.iter().enumerate() {
+            // One key per message of the delivery; at most 25 characters as Discord requires of a nonce.
+            let key = if messages.len() == 1 {
+                d.id.to_string()
+            } else {
+                format!("{}-{index}", d.id)
+            };
             if let Some(since) = earlier {
-                match self.chat.find_sent(to, message, since).await {
+                match chat.find_sent(to, message, Some(&key), since).await {
                     Ok(Some(found)) => {
                         tracing::info!(
                             part = index,
@@ -281,13 +310,7 @@ impl Worker {
                     Err(error) => return self.failed_send(d, &error, outcome).await,
                 }
             }
-            // One key per message of the delivery; at most 25 characters as Discord requires of a nonce.
-            let key = if messages.len() == 1 {
-                d.id.to_string()
-            } else {
-                format!("{}-{index}", d.id)
-            };
-            match self.chat.send(to, message, Some(&key)).await {
+            match chat.send(to, message, Some(&key)).await {
                 Ok(posted) => last = Some(posted),
                 Err(error) => return self.failed_send(d, &error, outcome).await,
             }
@@ -321,7 +344,7 @@ impl Worker {
         now: chrono::DateTime<chrono::Utc>,
         outcome: &mut Outcome,
     ) -> anyhow::Result<()> {
-        match review::run(&self.pool, self.chat.as_ref(), d, now).await {
+        match review::run(&self.pool, self.chat_for(d.platform).as_ref(), d, now).await {
             Ok(Step::Posted(posted)) => {
                 if outbox::mark_sent(
                     &self.pool,

@@ -262,13 +262,47 @@ pub async fn server_external_ids(
 
 pub async fn set_member_zone(pool: &PgPool, member_id: i64, zone: Zone) -> sqlx::Result<()> {
     sqlx::query!(
-        "UPDATE members SET zone = $2 WHERE id = $1",
+        "UPDATE members SET zone = $2, zone_from_platform = false WHERE id = $1",
         member_id,
         zone.name()
     )
     .execute(pool)
     .await?;
     Ok(())
+}
+
+/// A zone the platform reports for the user (Slack's profile `tz`), on every server of that platform where they
+/// are a member: kept unless they chose one themselves. Returns how many members changed.
+pub async fn set_platform_zone(
+    pool: &PgPool,
+    platform: Platform,
+    user_id: &str,
+    zone: Zone,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query!(
+        "UPDATE members m SET zone = $3, zone_from_platform = true
+         FROM servers s
+         WHERE s.id = m.server_id AND s.platform = $1 AND m.platform_user_id = $2
+           AND (m.zone IS NULL OR m.zone_from_platform) AND m.zone IS DISTINCT FROM $3",
+        platform.as_str(),
+        user_id,
+        zone.name(),
+    )
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Whether the user is a member somewhere on `platform` with no zone of their own yet.
+pub async fn zone_unknown(pool: &PgPool, platform: Platform, user_id: &str) -> sqlx::Result<bool> {
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM members m JOIN servers s ON s.id = m.server_id
+                          WHERE s.platform = $1 AND m.platform_user_id = $2 AND m.zone IS NULL) AS "unknown!""#,
+        platform.as_str(),
+        user_id,
+    )
+    .fetch_one(pool)
+    .await
 }
 
 pub async fn set_vacation(

@@ -7,6 +7,7 @@ pub mod commitments;
 pub mod deliveries;
 pub mod dm_channels;
 pub mod events;
+pub mod events_seen;
 pub mod feedback;
 pub mod opportunities;
 pub mod pacing;

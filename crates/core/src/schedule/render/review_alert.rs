@@ -4,7 +4,7 @@
 use anyhow::Context as _;
 use sqlx::PgPool;
 
-use crate::chat::text::{Text, bold, channel, cmd};
+use crate::chat::text::{Text, bold, channel, cmd, code};
 use crate::chat::{Capabilities, Destination};
 use crate::domain::delivery::DeliveryKind;
 use crate::domain::membership::Role;
@@ -86,6 +86,18 @@ pub fn word(a: &ReviewAlert, caps: &Capabilities) -> Rendered {
                 " in the channel where the review should happen (it becomes the circle's home), or set one with ",
                 cmd("circle settings channel:#channel"),
                 ", and I'll try again."
+            ]);
+        }
+        // Slack has no channel permissions to set: the bot is in the channel or it is not.
+        ReviewProblem::NoPermission if caps.platform == crate::chat::Platform::Slack => {
+            text.line(spans![
+                "I'm not in ",
+                channel(&a.home_channel_id),
+                " and could not join it: type ",
+                code("/invite @career-circle"),
+                " there, then run ",
+                cmd("review start"),
+                " and I'll try again."
             ]);
         }
         ReviewProblem::NoPermission => {

@@ -186,7 +186,7 @@ pub async fn open(
             let posted = send_all(
                 chat,
                 &to,
-                &words::header(&header),
+                &words::header_for(&header, chat.capabilities().flat_threads),
                 &format!("r{}h", thread.id),
                 Vec::new(),
             )

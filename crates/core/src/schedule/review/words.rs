@@ -27,15 +27,26 @@ pub struct Header {
 
 /// Tags exactly the readers, on purpose: this is where they learn whom they read.
 pub fn header(h: &Header) -> Text {
+    header_for(h, false)
+}
+
+/// The header where replies cannot point at one post (`flat_threads`, Slack): feedback names the member.
+pub fn header_for(h: &Header, flat_threads: bool) -> Text {
     let mut text = Text::new();
+    let how = if flat_threads {
+        " Each member's check-in follows. Reply in this thread and name the member (@them) to give that person \
+         feedback: real feedback, not formal feedback."
+    } else {
+        " Each member's check-in follows. Reply to a post to give that person feedback: real feedback, not formal \
+         feedback."
+    };
     text.line(spans![
         bold(format!(
             "{} review of {}.",
             h.quarter.label(),
             h.circle_name
         )),
-        " Each member's check-in follows. Reply to a post to give that person feedback: real feedback, not formal \
-         feedback."
+        how
     ]);
     if !h.readers.is_empty() {
         text.line(spans!["This quarter's readers:"]);

@@ -1,0 +1,259 @@
+//! Every real payload from Slack's SDKs (`../shared/platform-payloads/slack/`, see its INDEX.md) through the
+//! adapter's parsing: what each one becomes, and that who acts always has a workspace and a user.
+
+use std::path::PathBuf;
+
+use serde_json::{Map, Value, json};
+
+use career_circle_slack::incoming::{Incoming, parse};
+
+fn dir(sub: &str) -> PathBuf {
+    let base = std::env::var_os("SLACK_PAYLOADS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/platform-payloads/slack")
+        });
+    base.join(sub)
+}
+
+fn files(sub: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = std::fs::read_dir(dir(sub))
+        .unwrap_or_else(|e| panic!("{}: {e}", dir(sub).display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read_to_string(&p).unwrap(),
+            )
+        })
+        .collect();
+    out.sort();
+    assert!(!out.is_empty(), "no payloads in {sub}");
+    out
+}
+
+/// The bot's own user in these payloads: none of them is from it.
+const ME: &str = "U0NOTINPAYLOADS";
+
+fn variant(i: &Incoming) -> &'static str {
+    match i {
+        Incoming::Command { .. } => "command",
+        Incoming::Press { .. } => "press",
+        Incoming::Submit { .. } => "submit",
+        Incoming::Dm { .. } => "dm",
+        Incoming::ThreadReply { .. } => "thread_reply",
+        Incoming::Uninstalled { .. } => "uninstalled",
+        Incoming::HomeOpened { .. } => "home",
+        Incoming::UserChanged { .. } => "user_changed",
+        Incoming::Ignored(_) => "ignored",
+    }
+}
+
+fn actor_is_whole(i: &Incoming, name: &str) {
+    let actor = match i {
+        Incoming::Command { actor, .. }
+        | Incoming::Press { actor, .. }
+        | Incoming::Submit { actor, .. }
+        | Incoming::Dm { actor, .. }
+        | Incoming::ThreadReply { actor, .. }
+        | Incoming::HomeOpened { actor } => actor,
+        _ => return,
+    };
+    assert!(!actor.user_id.is_empty(), "{name}: no user");
+    assert!(actor.server.is_some(), "{name}: no workspace: {actor:?}");
+}
+
+fn decode_form(text: &str) -> Value {
+    let mut map = Map::new();
+    for pair in text.trim().split('&') {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let decode = |s: &str| {
+            let s = s.replace('+', " ");
+            let bytes = s.as_bytes();
+            let mut out = Vec::new();
+            let mut i = 0;
+            while i < bytes.len() {
+                if bytes[i] == b'%' && i + 2 < bytes.len() {
+                    out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
+                    i += 3;
+                } else {
+                    out.push(bytes[i]);
+                    i += 1;
+                }
+            }
+            String::from_utf8(out).unwrap()
+        };
+        map.insert(decode(k), Value::String(decode(v)));
+    }
+    Value::Object(map)
+}
+
+#[test]
+fn every_slash_command_payload_reads_as_a_command_line() {
+    for (name, text) in files("slash_commands") {
+        if name.starts_with("field_catalog") {
+            continue;
+        }
+        let payload = if name.ends_with(".form.txt") {
+            decode_form(&text)
+        } else {
+            serde_json::from_str(&text).unwrap()
+        };
+        let parsed = parse("slash_commands", &payload, ME);
+        let Incoming::Command { line, .. } = &parsed else {
+            panic!("{name}: {parsed:?}");
+        };
+        let command = payload["command"].as_str().unwrap().trim_start_matches('/');
+        assert!(line.starts_with(command), "{name}: {line}");
+        actor_is_whole(&parsed, &name);
+    }
+}
+
+#[test]
+fn every_interactivity_payload_reads_as_what_it_is() {
+    for (name, text) in files("interactivity") {
+        let payload: Value = serde_json::from_str(&text).unwrap();
+        let parsed = parse("interactive", &payload, ME);
+        let want = if name.starts_with("block_actions") {
+            "press"
+        } else if name.starts_with("view_submission") {
+            "submit"
+        } else {
+            "ignored"
+        };
+        assert_eq!(variant(&parsed), want, "{name}: {parsed:?}");
+        actor_is_whole(&parsed, &name);
+        if let Incoming::Submit { fields, .. } = &parsed {
+            assert!(!fields.is_empty(), "{name}: the form's values");
+        }
+        if let Incoming::Press { action_id, .. } = &parsed {
+            assert!(!action_id.is_empty(), "{name}");
+        }
+    }
+}
+
+#[test]
+fn every_event_payload_reads_as_what_it_is() {
+    for (name, text) in files("events") {
+        let mut payload: Value = serde_json::from_str(&text).unwrap();
+        if name.contains(".inner.") || name.contains("docs_inner") {
+            // PARTIAL: the inner event only; Slack wraps it in an event_callback.
+            payload = json!({"type": "event_callback", "team_id": "T0WRAPPED", "event": payload, "event_id": "Ev0WRAPPED"});
+        }
+        let parsed = parse("events_api", &payload, ME);
+        let want = match name.as_str() {
+            "message_channel_thread_reply.json" => "thread_reply",
+            "message_im.docs_inner.json" | "message_im_thread_reply_assistant.json" => "dm",
+            "app_home_opened_home_tab.json" => "home",
+            "user_change.inner.json" => "user_changed",
+            n if n.starts_with("tokens_revoked") || n.starts_with("app_uninstalled") => {
+                "uninstalled"
+            }
+            // Bots' messages (with or without a subtype), edits, deletions, joins, file shares, broadcasts, a
+            // channel message outside a thread, mentions, home tab and profile events.
+            _ => "ignored",
+        };
+        assert_eq!(variant(&parsed), want, "{name}: {parsed:?}");
+        actor_is_whole(&parsed, &name);
+        if let Incoming::UserChanged { tz, .. } = &parsed {
+            assert_eq!(tz.as_deref(), Some("America/Los_Angeles"), "{name}");
+        }
+        if let Incoming::Dm { thread_ts, .. } = &parsed {
+            assert_eq!(
+                thread_ts.is_some(),
+                name.contains("thread_reply"),
+                "{name}: a threaded DM names what it replies to"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_bot_s_own_message_is_passed_over() {
+    let own = json!({"team_id": "T1", "event": {"type": "message", "user": ME, "text": "hi", "ts": "1.1",
+                     "channel": "D1", "channel_type": "im"}});
+    assert_eq!(variant(&parse("events_api", &own, ME)), "ignored");
+}
+
+#[test]
+fn every_socket_mode_frame_is_an_envelope_or_a_control_frame() {
+    for (name, text) in files("socket_mode") {
+        let frame: Value = serde_json::from_str(&text).unwrap();
+        let kind = frame["type"].as_str().unwrap();
+        match kind {
+            "hello" | "disconnect" => {
+                assert!(
+                    frame["envelope_id"].is_null(),
+                    "{name}: control frames carry no envelope"
+                );
+            }
+            _ => {
+                assert!(
+                    frame["envelope_id"].is_string(),
+                    "{name}: an envelope is acked by its id"
+                );
+                let parsed = parse(kind, &frame["payload"], ME);
+                let want = match kind {
+                    "slash_commands" => "command",
+                    "interactive" if frame["payload"]["type"] == "block_actions" => "press",
+                    _ => variant(&parsed),
+                };
+                assert_eq!(variant(&parsed), want, "{name}: {parsed:?}");
+                actor_is_whole(&parsed, &name);
+            }
+        }
+    }
+}
+
+#[test]
+fn the_manifest_passes_slack_s_schema_and_comes_from_the_command_table() {
+    use career_circle_core::chat::commands::table::{COMMANDS, UMBRELLA};
+    use career_circle_slack::manifest::{self, METHODS, SCOPES};
+
+    let manifest = manifest::manifest("career-circle");
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir("manifest").join("manifest.schema.1.0.0.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&manifest)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+
+    // Its commands are the table's: every family Slack lets the bot name, and the umbrella for the rest.
+    let commands: Vec<&str> = manifest["features"]["slash_commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["command"].as_str().unwrap())
+        .collect();
+    for family in COMMANDS {
+        let own = format!("/{}", family.name);
+        assert_eq!(
+            commands.contains(&own.as_str()),
+            family.own_slack_command,
+            "{own}"
+        );
+    }
+    let umbrella = format!("/{UMBRELLA}");
+    assert!(commands.contains(&umbrella.as_str()));
+    assert!(
+        !commands.contains(&"/me") && !commands.contains(&"/help"),
+        "Slack reserves those"
+    );
+
+    // Its scopes cover every method the adapter calls.
+    for (method, scope) in METHODS {
+        if let Some(scope) = scope {
+            assert!(SCOPES.contains(scope), "{method} needs {scope}");
+        }
+    }
+    assert_eq!(manifest["settings"]["socket_mode_enabled"], true);
+    assert_eq!(
+        manifest["features"]["app_home"]["messages_tab_enabled"],
+        true
+    );
+}
