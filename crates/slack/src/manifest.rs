@@ -54,14 +54,31 @@ pub fn commands() -> Vec<(String, String, String)> {
         .iter()
         .filter(|f| f.own_slack_command)
         .map(|f| {
+            // Slack wants a hint of at least one character: a command by itself lists its options.
             let hint = if f.is_single() {
-                String::new()
+                f.leaves
+                    .iter()
+                    .flat_map(|l| l.options)
+                    .map(|o| {
+                        if o.required {
+                            format!("{}:…", o.name)
+                        } else {
+                            format!("[{}:…]", o.name)
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
             } else {
                 f.leaves
                     .iter()
                     .map(|l| l.name)
                     .collect::<Vec<_>>()
                     .join(" | ")
+            };
+            let hint = if hint.is_empty() {
+                f.description.to_owned()
+            } else {
+                hint
             };
             (format!("/{}", f.name), f.description.to_owned(), hint)
         })
