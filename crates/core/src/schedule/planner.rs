@@ -273,29 +273,21 @@ impl Planner {
             .context("inserting deliveries")?;
         report.statements += u32::from(!occ.is_empty());
 
-        // Offer hindsight: 6 and 12 months after a taken offer, at 09:00 the member's time.
-        let hindsight = self
-            .hindsight_occurrences(&mut *tx, from, now, stale_before)
+        // One-off questions at 09:00 the member's time: offer hindsight 6 and 12 months after a taken offer, and
+        // landing plans on day 30, 60 and 90 of a new role. Listed apart, inserted in one statement.
+        let mut one_offs = sql::OneOffs::default();
+        self.hindsight_occurrences(&mut *tx, from, now, stale_before, &mut one_offs)
             .await
             .context("listing taken offers")?;
-        report.statements += 1;
-        report.occurrences += hindsight.len();
-        report.inserted += sql::insert_hindsight(&mut *tx, &hindsight, now)
-            .await
-            .context("inserting hindsight questions")?;
-        report.statements += u32::from(!hindsight.is_empty());
-
-        // Landing plans: day 30, 60 and 90 of a new role, at 09:00 the member's time.
-        let landing = self
-            .landing_occurrences(&mut *tx, from, now, stale_before)
+        self.landing_occurrences(&mut *tx, from, now, stale_before, &mut one_offs)
             .await
             .context("listing landing plans")?;
-        report.statements += 1;
-        report.occurrences += landing.len();
-        report.inserted += sql::insert_landing(&mut *tx, &landing, now)
+        report.statements += 2;
+        report.occurrences += one_offs.len();
+        report.inserted += sql::insert_one_offs(&mut *tx, &one_offs, now)
             .await
-            .context("inserting landing questions")?;
-        report.statements += u32::from(!landing.is_empty());
+            .context("inserting one-off questions")?;
+        report.statements += u32::from(!one_offs.is_empty());
 
         // Circle-wide: the review thread opens when the check-in window closes, in the circle's zone.
         let prompt = DeliveryKind::CheckinPrompt;
@@ -344,7 +336,8 @@ impl Planner {
         from: DateTime<Utc>,
         now: DateTime<Utc>,
         stale_before: DateTime<Utc>,
-    ) -> anyhow::Result<sql::Hindsight> {
+        out: &mut sql::OneOffs,
+    ) -> anyhow::Result<()> {
         // Only offers whose 6- or 12-month mark can fall in this tick: two narrow ranges of decision dates, a day
         // wider each side for every zone's calendar, and three more days at the end for month ends ("31 August" + 6
         // months is the 28th or 29th of February, which 6 months back is only the 28th or 29th of August). The exact
@@ -376,11 +369,16 @@ impl Planner {
             }
         }
         due.sort();
-        let mut out = sql::Hindsight::default();
         for (at, member_id, period) in due {
-            out.push(member_id, period, at, at <= stale_before);
+            out.push(
+                DeliveryKind::OfferHindsight,
+                member_id,
+                period,
+                at,
+                at <= stale_before,
+            );
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Every landing question of plans that can fall near (lo, hi]: (instant, member, kind, local date).
@@ -418,7 +416,8 @@ impl Planner {
         from: DateTime<Utc>,
         now: DateTime<Utc>,
         stale_before: DateTime<Utc>,
-    ) -> anyhow::Result<sql::Landing> {
+        out: &mut sql::OneOffs,
+    ) -> anyhow::Result<()> {
         let mut due: Vec<_> = self
             .landing_dates(db, from, now)
             .await?
@@ -426,7 +425,6 @@ impl Planner {
             .filter(|(at, ..)| *at > from && *at <= now)
             .collect();
         due.sort();
-        let mut out = sql::Landing::default();
         for (at, member_id, kind, date) in due {
             out.push(
                 kind,
@@ -436,7 +434,7 @@ impl Planner {
                 at <= stale_before,
             );
         }
-        Ok(out)
+        Ok(())
     }
 
     /// The next hindsight question after `after`, for the demo's clock.

@@ -390,81 +390,10 @@ pub async fn schedule_circle_delivery(
     Ok(done.rows_affected() == 1)
 }
 
-/// The hindsight questions of one tick, as parallel columns for `unnest`: one per member and local month.
+/// A tick's one-off personal questions (offer hindsight, landing plans), as parallel columns for `unnest`: one
+/// per kind, member and local month, the first pushed winning (push in time order to keep the month's earliest).
 #[derive(Debug, Default, Clone)]
-pub struct Hindsight {
-    seen: std::collections::HashSet<(i64, String)>,
-    pub member_id: Vec<i64>,
-    pub period: Vec<String>,
-    pub due_at: Vec<DateTime<Utc>>,
-    pub stale: Vec<bool>,
-}
-
-impl Hindsight {
-    /// Pushes in time order keep the earliest question of a member's month.
-    pub fn push(&mut self, member_id: i64, period: Period, due_at: DateTime<Utc>, stale: bool) {
-        let period = period.key();
-        if !self.seen.insert((member_id, period.clone())) {
-            return;
-        }
-        self.member_id.push(member_id);
-        self.period.push(period);
-        self.due_at.push(due_at);
-        self.stale.push(stale);
-    }
-
-    pub fn len(&self) -> usize {
-        self.member_id.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.member_id.is_empty()
-    }
-}
-
-/// Offer-hindsight deliveries, each in the member's first circle (the one whose zone rule they follow), skipped like
-/// every personal prompt when stale, the circle paused or the member on vacation.
-pub async fn insert_hindsight(
-    db: impl sqlx::PgExecutor<'_>,
-    h: &Hindsight,
-    now: DateTime<Utc>,
-) -> sqlx::Result<u64> {
-    if h.is_empty() {
-        return Ok(0);
-    }
-    let done = sqlx::query!(
-        r#"INSERT INTO deliveries (kind, circle_id, member_id, period, due_at, status, skip_reason, next_attempt_at, created_at)
-           SELECT 'offer_hindsight', e.circle_id, o.member_id, o.period, o.due_at,
-                  CASE WHEN o.stale THEN 'skipped'
-                       WHEN e.paused AND (e.paused_until IS NULL OR e.paused_until > o.due_at) THEN 'skipped'
-                       WHEN e.vacation_until > o.due_at THEN 'skipped'
-                       ELSE 'pending' END,
-                  CASE WHEN o.stale THEN 'missed while the bot was down, older than the grace window'
-                       WHEN e.paused AND (e.paused_until IS NULL OR e.paused_until > o.due_at) THEN 'circle paused'
-                       WHEN e.vacation_until > o.due_at THEN 'member on vacation' END,
-                  o.due_at, $5
-           FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::bool[]) AS o(member_id, period, due_at, stale)
-           JOIN LATERAL (SELECT ms.circle_id, c.paused, c.paused_until, m.vacation_until
-                         FROM memberships ms
-                         JOIN circles c ON c.id = ms.circle_id
-                         JOIN members m ON m.id = ms.member_id
-                         WHERE ms.member_id = o.member_id
-                         ORDER BY ms.joined_at, ms.circle_id LIMIT 1) AS e ON true
-           ON CONFLICT ON CONSTRAINT deliveries_natural_key DO NOTHING"#,
-        &h.member_id,
-        &h.period,
-        &h.due_at,
-        &h.stale,
-        now,
-    )
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected())
-}
-
-/// The landing-plan questions of one tick, as parallel columns for `unnest`: one per member, kind and local month.
-#[derive(Debug, Default, Clone)]
-pub struct Landing {
+pub struct OneOffs {
     seen: std::collections::HashSet<(DeliveryKind, i64, String)>,
     pub kind: Vec<String>,
     pub member_id: Vec<i64>,
@@ -473,7 +402,7 @@ pub struct Landing {
     pub stale: Vec<bool>,
 }
 
-impl Landing {
+impl OneOffs {
     pub fn push(
         &mut self,
         kind: DeliveryKind,
@@ -502,11 +431,11 @@ impl Landing {
     }
 }
 
-/// Landing-plan deliveries, planned like the offer-hindsight ones: in the member's first circle, skipped when stale,
-/// the circle paused or the member on vacation.
-pub async fn insert_landing(
+/// One-off personal deliveries, each in the member's first circle (the one whose zone rule they follow), skipped
+/// like every personal prompt when stale, the circle paused or the member on vacation.
+pub async fn insert_one_offs(
     db: impl sqlx::PgExecutor<'_>,
-    l: &Landing,
+    l: &OneOffs,
     now: DateTime<Utc>,
 ) -> sqlx::Result<u64> {
     if l.is_empty() {
