@@ -18,7 +18,7 @@ use career_circle_core::schedule::planner::Planner;
 use career_circle_core::schedule::worker::Worker;
 use career_circle_core::settings::Settings;
 use career_circle_core::settings::load_or_exit_code as load_settings;
-use career_circle_core::store::scratch::ScratchDb;
+use career_circle_core::store::scratch::{Commits, ScratchDb};
 use career_circle_core::store::{circles, commitments};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -111,7 +111,8 @@ pub async fn main(args: Args) -> u8 {
 
 /// Runs the simulation and returns the JSON lines (one per message sent).
 pub async fn simulate(settings: &Settings, args: &Args) -> anyhow::Result<Vec<String>> {
-    let scratch = ScratchDb::create(settings.database_url(), "cc_simulate").await?;
+    let scratch =
+        ScratchDb::create(settings.database_url(), "cc_simulate", Commits::Relaxed).await?;
     let result = run_in(&scratch, settings, args).await;
     scratch.finish(result).await
 }

@@ -32,6 +32,7 @@ mod scaling_plan;
 mod schedule_planner;
 mod schedule_worker;
 mod schema;
+mod scratch;
 mod scripts;
 mod security;
 mod servers_e2e;

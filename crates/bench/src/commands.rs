@@ -13,7 +13,7 @@ use career_circle_core::app::circles::CreateCircle;
 use career_circle_core::app::{Actor, App, Platform};
 use career_circle_core::clock::SystemClock;
 use career_circle_core::settings::{CommandScope, Settings};
-use career_circle_core::store::scratch::ScratchDb;
+use career_circle_core::store::scratch::{Commits, ScratchDb};
 use career_circle_discord::{self as discord, Connection};
 
 const MEMBERS: usize = 60;
@@ -94,7 +94,7 @@ fn command(n: usize) -> (&'static str, Value) {
 }
 
 pub async fn run(settings: &Settings, count: u32, concurrency: u32) -> anyhow::Result<String> {
-    let scratch = ScratchDb::create(settings.database_url(), "cc_bench").await?;
+    let scratch = ScratchDb::create(settings.database_url(), "cc_bench", Commits::Durable).await?;
     let result = measure(&scratch, settings, count, concurrency).await;
     scratch.finish(result).await
 }

@@ -20,7 +20,7 @@ use career_circle_core::settings::{Settings, WorkerSettings};
 use career_circle_core::store::bench as seed;
 use career_circle_core::store::dm_channels::StoredDmChannels;
 use career_circle_core::store::pacing::SharedPacer;
-use career_circle_core::store::scratch::ScratchDb;
+use career_circle_core::store::scratch::{Commits, ScratchDb};
 use career_circle_discord::chat_port::{DiscordChat, Rates};
 
 pub fn worker_settings(base: &WorkerSettings, rate: u32) -> WorkerSettings {
@@ -73,7 +73,7 @@ pub async fn drain(
 }
 
 pub async fn run(settings: &Settings, deliveries: u32, rate: u32) -> anyhow::Result<String> {
-    let scratch = ScratchDb::create(settings.database_url(), "cc_bench").await?;
+    let scratch = ScratchDb::create(settings.database_url(), "cc_bench", Commits::Durable).await?;
     let result = measure(&scratch, settings, deliveries, rate).await;
     scratch.finish(result).await
 }

@@ -10,7 +10,7 @@ use crate::schedule::ZONES;
 use crate::sink::Sink;
 use career_circle_core::settings::Settings;
 use career_circle_core::store::bench as seed;
-use career_circle_core::store::scratch::ScratchDb;
+use career_circle_core::store::scratch::{Commits, ScratchDb};
 
 /// Resident set size of a process in MiB, from /proc (Linux).
 fn rss_mib(pid: u32) -> anyhow::Result<f64> {
@@ -26,7 +26,7 @@ fn rss_mib(pid: u32) -> anyhow::Result<f64> {
 }
 
 pub async fn run(settings: &Settings, members: u32, burst: u32) -> anyhow::Result<String> {
-    let scratch = ScratchDb::create(settings.database_url(), "cc_bench").await?;
+    let scratch = ScratchDb::create(settings.database_url(), "cc_bench", Commits::Durable).await?;
     let result = measure(&scratch, members, burst).await;
     scratch.finish(result).await
 }

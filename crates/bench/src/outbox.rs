@@ -16,7 +16,7 @@ use career_circle_core::settings::Settings;
 use career_circle_core::store;
 use career_circle_core::store::bench as seed;
 use career_circle_core::store::deliveries as outbox;
-use career_circle_core::store::scratch::ScratchDb;
+use career_circle_core::store::scratch::{Commits, ScratchDb};
 
 const WORKERS: usize = 3;
 const BATCH: i64 = 200;
@@ -26,7 +26,8 @@ pub async fn run(settings: &Settings, rows: u32) -> anyhow::Result<String> {
     for (partitioned, long_transaction) in
         [(true, false), (false, false), (true, true), (false, true)]
     {
-        let scratch = ScratchDb::create(settings.database_url(), "cc_bench").await?;
+        let scratch =
+            ScratchDb::create(settings.database_url(), "cc_bench", Commits::Durable).await?;
         let result = measure(&scratch, rows, partitioned, long_transaction).await;
         runs.push(scratch.finish(result).await?);
     }

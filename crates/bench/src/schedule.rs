@@ -8,7 +8,7 @@ use chrono::{TimeZone, Utc};
 use career_circle_core::schedule::planner::Planner;
 use career_circle_core::settings::Settings;
 use career_circle_core::store::bench as seed;
-use career_circle_core::store::scratch::ScratchDb;
+use career_circle_core::store::scratch::{Commits, ScratchDb};
 
 /// Thirty zones spread around the world (with and without DST, half-hour offsets, both hemispheres).
 pub const ZONES: [&str; 30] = [
@@ -45,7 +45,7 @@ pub const ZONES: [&str; 30] = [
 ];
 
 pub async fn run(settings: &Settings, members: u32, circles: u32) -> anyhow::Result<String> {
-    let scratch = ScratchDb::create(settings.database_url(), "cc_bench").await?;
+    let scratch = ScratchDb::create(settings.database_url(), "cc_bench", Commits::Durable).await?;
     let result = measure(&scratch, settings, members, circles).await;
     scratch.finish(result).await
 }

@@ -21,7 +21,7 @@ use career_circle_core::domain::zone::Zone;
 use career_circle_core::schedule::planner::Planner;
 use career_circle_core::schedule::worker::Worker;
 use career_circle_core::settings::load_or_exit_code as load_settings;
-use career_circle_core::store::scratch::ScratchDb;
+use career_circle_core::store::scratch::{Commits, ScratchDb};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
@@ -90,7 +90,9 @@ pub async fn main(args: Args) -> u8 {
             return 2;
         }
     };
-    let scratch = match ScratchDb::create(settings.database_url(), "cc_demo").await {
+    let scratch = match ScratchDb::create(settings.database_url(), "cc_demo", Commits::Relaxed)
+        .await
+    {
         Ok(s) => s,
         Err(e) => {
             eprintln!(
