@@ -1,7 +1,8 @@
 //! A stand-in for Slack on the loopback interface, for tests: the Web API at `/api/<method>` (POST, form or JSON
 //! bodies), every call checked against Slack's spec (see `spec`), answered the way Slack does (HTTP 200 with
 //! `ok: false` and an error code, 429 with `Retry-After`), and Socket Mode on a second port: `hello`, envelopes,
-//! acks, `disconnect`. The bot's own messages come back as events, as they do from Slack.
+//! acks, `disconnect`, every frame it sends checked against Slack's events spec (see `event_spec`). The bot's own
+//! messages come back as events, as they do from Slack.
 //!
 //! ```ignore
 //! let slack = LoopbackSlack::start().await;
@@ -12,6 +13,7 @@
 
 #![allow(dead_code)]
 
+pub mod event_spec;
 pub mod spec;
 
 use std::collections::{HashMap, VecDeque};
@@ -57,6 +59,14 @@ pub struct Call {
     pub at: Instant,
 }
 
+/// One Socket Mode frame as the loopback sent it (or would have, with no socket open), and what the events spec
+/// finds wrong with it.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    pub frame: Value,
+    pub errors: Vec<String>,
+}
+
 /// A message in a channel, as Slack keeps it.
 #[derive(Debug, Clone)]
 pub struct Posted {
@@ -86,6 +96,7 @@ pub enum Fault {
 #[derive(Default)]
 struct World {
     calls: Vec<Call>,
+    frames: Vec<Frame>,
     messages: Vec<Posted>,
     next_ts: u64,
     next_id: u64,
@@ -201,6 +212,32 @@ impl LoopbackSlack {
             .map(|c| format!("{}: {}", c.method, c.errors.join("; ")))
             .collect();
         assert!(bad.is_empty(), "calls that failed validation: {bad:#?}");
+        self.assert_frames_valid();
+    }
+
+    /// Every frame the loopback sent passed the events spec (a wrong frame would test the bot against a Slack
+    /// that does not exist).
+    pub fn assert_frames_valid(&self) {
+        let frames = self.frames();
+        let bad: Vec<String> = frames
+            .iter()
+            .filter(|f| !f.errors.is_empty())
+            .map(|f| format!("{}: {}", f.frame, f.errors.join("; ")))
+            .collect();
+        assert!(bad.is_empty(), "frames that failed validation: {bad:#?}");
+        assert_eq!(
+            self.frames_validated(),
+            frames.len(),
+            "every frame sent was validated"
+        );
+    }
+
+    pub fn frames(&self) -> Vec<Frame> {
+        self.world().frames.clone()
+    }
+
+    pub fn frames_validated(&self) -> usize {
+        self.frames().iter().filter(|f| f.errors.is_empty()).count()
     }
 
     pub fn validated_count(&self) -> usize {
@@ -299,6 +336,7 @@ impl LoopbackSlack {
     /// Sends a frame to one socket (Slack picks any of an app's sockets for an envelope).
     pub fn send_to(&self, socket: u64, frame: &Value) {
         let mut w = self.world();
+        Self::record(&mut w, frame);
         if let Some(id) = frame["envelope_id"].as_str() {
             w.envelopes
                 .insert(id.to_owned(), (Instant::now(), None, Value::Null));
@@ -335,6 +373,7 @@ impl LoopbackSlack {
     /// Sends a frame to the newest open socket.
     fn send_frame(&self, frame: &Value) {
         let mut w = self.world();
+        Self::record(&mut w, frame);
         if let Some(id) = frame["envelope_id"].as_str() {
             w.envelopes
                 .insert(id.to_owned(), (Instant::now(), None, Value::Null));
@@ -344,6 +383,14 @@ impl LoopbackSlack {
         if let Some((_, tx)) = w.sockets.last() {
             let _gone = tx.send(Message::Text(text));
         }
+    }
+
+    /// Checks a frame against the events spec as it goes out.
+    fn record(w: &mut World, frame: &Value) {
+        w.frames.push(Frame {
+            frame: frame.clone(),
+            errors: event_spec::event_spec().check_frame(frame),
+        });
     }
 
     fn envelope(&self, kind: &str, payload: Value) -> Value {
@@ -431,7 +478,7 @@ impl LoopbackSlack {
             "enterprise": null,
             "is_enterprise_install": false,
             "channel": {"id": message.channel, "name": "directmessage"},
-            "message": {"type": "message", "user": BOT_USER, "bot_id": BOT_ID, "ts": message.ts, "text": message.text, "blocks": message.blocks},
+            "message": {"type": "message", "user": BOT_USER, "bot_id": BOT_ID, "team": TEAM, "ts": message.ts, "text": message.text, "blocks": message.blocks},
             "response_url": format!("http://{}/response/{response}", self.api),
             "actions": [{"action_id": action_id, "block_id": "b1", "text": {"type": "plain_text", "text": "button"}, "value": action_id, "type": "button", "action_ts": "1767225600.000001"}],
         });
@@ -620,6 +667,7 @@ impl LoopbackSlack {
             "debug_info": {"host": "applink-loopback", "build_number": 1, "approximate_connection_time": 18060},
             "connection_info": {"app_id": APP_ID},
         });
+        Self::record(&mut self.world(), &hello);
         let _gone = tx.send(Message::Text(hello.to_string()));
         let writer = tokio::spawn(async move {
             while let Some(m) = rx.recv().await {
@@ -822,8 +870,24 @@ impl LoopbackSlack {
                 if !spec::view(&view).is_empty() {
                     return Err("invalid_arguments");
                 }
-                let mut stored = view.clone();
-                stored["id"] = json!(Self::mint_id(&mut w, 'V'));
+                // The view as Slack holds it (and gives it back in view_submission): the app's fields and its own.
+                let mut stored = json!({
+                    "private_metadata": "", "callback_id": "", "close": null, "submit": null,
+                    "clear_on_close": false, "notify_on_close": false, "external_id": "",
+                });
+                for (k, v) in view.as_object().into_iter().flatten() {
+                    stored[k] = v.clone();
+                }
+                let id = Self::mint_id(&mut w, 'V');
+                stored["id"] = json!(id);
+                stored["root_view_id"] = json!(id);
+                stored["previous_view_id"] = Value::Null;
+                stored["team_id"] = json!(TEAM);
+                stored["app_installed_team_id"] = json!(TEAM);
+                stored["app_id"] = json!(APP_ID);
+                stored["bot_id"] = json!(BOT_ID);
+                stored["hash"] = json!(format!("1767225600.{id}"));
+                stored["state"] = json!({"values": {}});
                 w.views.push(stored.clone());
                 Ok(json!({"ok": true, "view": stored}))
             }
