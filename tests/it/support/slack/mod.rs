@@ -120,6 +120,8 @@ struct World {
     envelopes: HashMap<String, (Instant, Option<Instant>, Value)>,
     /// The workspace's people, as users.info gives them.
     users: HashMap<String, Value>,
+    /// The install went away: the bot token is dead (`token_revoked`) until the app is installed again.
+    revoked: bool,
 }
 
 #[derive(Clone)]
@@ -624,6 +626,50 @@ impl LoopbackSlack {
         env
     }
 
+    /// An admin uninstalls the app: the bot token dies, and Slack tells the app `tokens_revoked` then
+    /// `app_uninstalled` (the app-level token, and so Socket Mode, lives on).
+    pub fn uninstall(&self) -> (Value, Value) {
+        self.world().revoked = true;
+        let revoked = json!({"type": "tokens_revoked", "tokens": {"oauth": [], "bot": [BOT_USER]}});
+        let revoked = self.envelope("events_api", self.app_event_payload(revoked));
+        self.send_frame(&revoked);
+        let gone = json!({"type": "app_uninstalled"});
+        let gone = self.envelope("events_api", self.app_event_payload(gone));
+        self.send_frame(&gone);
+        (revoked, gone)
+    }
+
+    /// The app is installed again, with the same bot token for the test's convenience.
+    pub fn reinstall(&self) {
+        self.world().revoked = false;
+    }
+
+    /// An app event's wrapper: as the captures of them show, no `authorizations` (the install is going away).
+    fn app_event_payload(&self, event: Value) -> Value {
+        let mut payload = self.event_payload(event);
+        if let Some(map) = payload.as_object_mut() {
+            map.remove("authorizations");
+            map.remove("is_ext_shared_channel");
+        }
+        payload
+    }
+
+    /// A member's profile changes to zone `tz` (as users.info then says too): `user_change`.
+    pub fn user_changed(&self, user: &str, tz: &str) -> Value {
+        let profile = {
+            let mut w = self.world();
+            let u = w.users.get_mut(user).expect("a user of the workspace");
+            u["tz"] = json!(tz);
+            u["tz_label"] = json!(tz);
+            u.clone()
+        };
+        let ts = Self::mint_ts(&mut self.world());
+        let event = json!({"type": "user_change", "user": profile, "cache_ts": 1_767_225_600, "event_ts": ts});
+        let env = self.envelope("events_api", self.event_payload(event));
+        self.send_frame(&env);
+        env
+    }
+
     /// Slack gives an event again (its first delivery went unacked in time, or to another socket).
     pub fn redeliver(&self, envelope: &Value) -> Value {
         let mut again = envelope.clone();
@@ -1060,6 +1106,9 @@ async fn web_api(
     }
     if token != expected {
         return refuse(&slack, "invalid_auth");
+    }
+    if token == BOT_TOKEN && slack.world().revoked {
+        return refuse(&slack, "token_revoked");
     }
     if !errors.is_empty() {
         return refuse(&slack, "invalid_arguments");
