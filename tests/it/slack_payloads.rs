@@ -424,3 +424,74 @@ async fn the_loopback_fails_a_test_that_it_sent_a_malformed_frame() {
     assert_eq!(slack.frames().len(), 1);
     assert_eq!(slack.frames_validated(), 0);
 }
+
+#[tokio::test]
+async fn every_frame_the_loopback_can_send_passes_the_events_spec() {
+    use crate::support::slack::{
+        ALICE, BOT_ID, BOT_TOKEN, BOT_USER, CHANNEL, LoopbackSlack, Posted,
+    };
+    let slack = LoopbackSlack::start().await;
+    let command = slack.slash_command(ALICE, CHANNEL, "/spec", "edit");
+    // A modal opened the way the bot opens one, to be submitted.
+    let view = json!({"type": "modal", "callback_id": "cc:specform", "title": {"type": "plain_text", "text": "Spec"},
+                      "blocks": [{"type": "input", "block_id": "vision", "label": {"type": "plain_text", "text": "Vision"},
+                                  "element": {"type": "plain_text_input", "action_id": "vision"}}]});
+    let body = json!({"trigger_id": command["payload"]["trigger_id"], "view": view});
+    let opened = reqwest::Client::new()
+        .post(format!("{}/views.open", slack.api_base()))
+        .bearer_auth(BOT_TOKEN)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let opened: Value = serde_json::from_slice(&opened).unwrap();
+    assert_eq!(opened["ok"], true, "{opened}");
+    slack.submit_view(ALICE, &[("vision", "Head of product")]);
+    let message = Posted {
+        channel: "D0ALICEDM1".to_owned(),
+        ts: "1767225600.000200".to_owned(),
+        user: BOT_USER.to_owned(),
+        bot_id: Some(BOT_ID.to_owned()),
+        text: "Did you publish one post?".to_owned(),
+        blocks: json!([{"type": "actions", "elements": [{"type": "button", "action_id": "cc:done:1",
+                        "text": {"type": "plain_text", "text": "Done"}}]}]),
+        thread_ts: None,
+        metadata: Value::Null,
+        files: Vec::new(),
+    };
+    slack.press(ALICE, &message, "cc:done:1");
+    let dm = slack.dm(ALICE, "done https://example.com", None);
+    slack.dm(ALICE, "a reply", Some("1767225600.000200"));
+    slack.channel_message(
+        ALICE,
+        CHANNEL,
+        "thanks <@U0BOB00001>",
+        Some("1767225600.000300"),
+    );
+    slack.redeliver(&dm);
+    slack.home_opened(ALICE);
+    slack.user_changed(ALICE, "Asia/Tokyo");
+    slack.disconnect("refresh_requested");
+    slack.uninstall();
+    let kinds: Vec<String> = slack
+        .frames()
+        .iter()
+        .map(|f| {
+            let p = &f.frame["payload"];
+            p["event"]["type"]
+                .as_str()
+                .or(p["type"]
+                    .as_str()
+                    .filter(|_| f.frame["type"] == "interactive"))
+                .or(f.frame["type"].as_str())
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(slack.frames().len(), 12, "{kinds:?}");
+    slack.assert_all_valid();
+}
