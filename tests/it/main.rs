@@ -39,5 +39,6 @@ mod shards;
 mod simulate;
 mod slack_e2e;
 mod slack_install;
+mod slack_limits;
 mod slack_payloads;
 mod slack_socket;

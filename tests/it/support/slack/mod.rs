@@ -87,7 +87,8 @@ pub struct Posted {
 pub enum Fault {
     /// `{"ok": false, "error": code}`.
     Error(&'static str),
-    /// HTTP 429 with `Retry-After: secs`.
+    /// HTTP 429 with `Retry-After: secs`, and every call under the same limit answered so until then: Slack's
+    /// limits are per method and workspace (`chat.postMessage`'s per channel), so other methods and channels go on.
     RateLimited(u64),
     /// Does the call, then holds the answer this long (longer than the bot waits: the outcome is unknown).
     LoseAnswer(Duration),
@@ -120,6 +121,8 @@ struct World {
     envelopes: HashMap<String, (Instant, Option<Instant>, Value)>,
     /// The workspace's people, as users.info gives them.
     users: HashMap<String, Value>,
+    /// Limits in force: the limit's scope (`rate_limit_scope`) → until when.
+    limited: HashMap<String, Instant>,
     /// The install went away: the bot token is dead (`token_revoked`) until the app is installed again.
     revoked: bool,
 }
@@ -1113,6 +1116,16 @@ async fn web_api(
     if !errors.is_empty() {
         return refuse(&slack, "invalid_arguments");
     }
+    let scope = rate_limit_scope(&method, &args);
+    let limited_for = slack
+        .world()
+        .limited
+        .get(&scope)
+        .map(|until| until.saturating_duration_since(Instant::now()))
+        .filter(|left| !left.is_zero());
+    if let Some(left) = limited_for {
+        return rate_limited(&slack, index, left.as_secs().max(1));
+    }
     let fault = slack
         .world()
         .faults
@@ -1121,13 +1134,11 @@ async fn web_api(
     match fault {
         Some(Fault::Error(code)) => return refuse(&slack, code),
         Some(Fault::RateLimited(secs)) => {
-            slack.world().calls[index].refused = Some("429".to_owned());
-            return (
-                StatusCode::TOO_MANY_REQUESTS,
-                [("retry-after", secs.to_string())],
-                axum::Json(json!({"ok": false, "error": "ratelimited"})),
-            )
-                .into_response();
+            slack
+                .world()
+                .limited
+                .insert(scope, Instant::now() + Duration::from_secs(secs));
+            return rate_limited(&slack, index, secs);
         }
         Some(Fault::LoseAnswer(hold)) => {
             let answer = slack.answer(&method, &args);
@@ -1143,6 +1154,25 @@ async fn web_api(
         Ok(v) => axum::Json(v).into_response(),
         Err(code) => refuse(&slack, code),
     }
+}
+
+/// What one of Slack's limits counts: calls of a method in the workspace, or for `chat.postMessage`, posts to
+/// one channel.
+fn rate_limit_scope(method: &str, args: &Map<String, Value>) -> String {
+    match (method, args.get("channel").and_then(Value::as_str)) {
+        ("chat.postMessage", Some(channel)) => format!("{method}:{channel}"),
+        _ => method.to_owned(),
+    }
+}
+
+fn rate_limited(slack: &LoopbackSlack, index: usize, retry_after: u64) -> Response {
+    slack.world().calls[index].refused = Some("429".to_owned());
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [("retry-after", retry_after.to_string())],
+        axum::Json(json!({"ok": false, "error": "ratelimited"})),
+    )
+        .into_response()
 }
 
 async fn upload(
