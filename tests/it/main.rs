@@ -39,5 +39,7 @@ mod servers_e2e;
 mod shards;
 mod simulate;
 mod slack_e2e;
+mod slack_install;
+mod slack_limits;
 mod slack_payloads;
 mod slack_socket;

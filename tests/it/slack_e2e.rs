@@ -489,4 +489,21 @@ async fn a_member_goes_through_a_quarter_on_slack(pool: PgPool) {
         calls.len(),
         "every call passed the spec"
     );
+    // And every frame it sent passed the events spec (assert_all_valid), of every kind the bot is given.
+    let frames = slack.frames();
+    for kind in [
+        "hello",
+        "slash_commands",
+        "view_submission",
+        "message",
+        "app_home_opened",
+    ] {
+        assert!(
+            frames.iter().any(|f| f.frame["type"] == kind
+                || f.frame["payload"]["type"] == kind
+                || f.frame["payload"]["event"]["type"] == kind),
+            "no {kind} frame sent"
+        );
+    }
+    assert_eq!(slack.frames_validated(), frames.len());
 }

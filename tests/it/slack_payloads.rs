@@ -257,3 +257,241 @@ fn the_manifest_passes_slack_s_schema_and_comes_from_the_command_table() {
         true
     );
 }
+
+fn assert_passes(name: &str, errors: Vec<String>) {
+    assert!(errors.is_empty(), "{name}: {errors:#?}");
+}
+
+#[test]
+fn every_real_event_and_frame_passes_the_events_spec() {
+    use crate::support::slack::event_spec::event_spec;
+    let spec = event_spec();
+    let mut checked = 0;
+    for (name, text) in files("events") {
+        let payload: Value = serde_json::from_str(&text).unwrap();
+        if name.contains(".inner.") || name.contains("docs_inner") {
+            // PARTIAL: the inner event only, checked as the wrapper's `event`.
+            assert_passes(&name, spec.check_inner_event(&payload));
+        } else {
+            assert_passes(&name, spec.check_callback(&payload));
+        }
+        checked += 1;
+    }
+    for (name, text) in files("socket_mode") {
+        let frame: Value = serde_json::from_str(&text).unwrap();
+        if frame["payload"]["type"] == "shortcut" {
+            // The bot offers no shortcuts, so the loopback sends none and there is no schema for one.
+            continue;
+        }
+        assert_passes(&name, spec.check_frame(&frame));
+        checked += 1;
+    }
+    for (name, text) in files("slash_commands") {
+        if name.starts_with("field_catalog") {
+            continue;
+        }
+        let payload = if name.ends_with(".form.txt") {
+            decode_form(&text)
+        } else {
+            serde_json::from_str(&text).unwrap()
+        };
+        assert_passes(&name, spec.check_slash_command(&payload));
+        checked += 1;
+    }
+    for (name, text) in files("interactivity") {
+        if name.starts_with("block_actions") || name.starts_with("view_submission") {
+            let payload: Value = serde_json::from_str(&text).unwrap();
+            assert_passes(&name, spec.check_interactive(&payload));
+            checked += 1;
+        }
+    }
+    // 29 events, 10 frames, 8 slash commands, 5 presses and submissions.
+    assert_eq!(checked, 52);
+}
+
+#[test]
+fn the_events_spec_refuses_malformed_frames() {
+    use crate::support::slack::event_spec::event_spec;
+    let spec = event_spec();
+    let dm = json!({
+        "envelope_id": "env-1", "type": "events_api", "accepts_response_payload": false,
+        "retry_attempt": 0, "retry_reason": "",
+        "payload": {
+            "token": "t", "team_id": "T1", "api_app_id": "A1", "type": "event_callback", "event_id": "Ev1",
+            "event_time": 1_767_225_600,
+            "event": {"type": "message", "channel": "D1", "channel_type": "im", "user": "U1", "text": "hi",
+                      "ts": "1767225600.000100", "event_ts": "1767225600.000100"},
+        },
+    });
+    assert_passes("the well-formed DM", spec.check_frame(&dm));
+    let broken = |path: &str, value: Value| {
+        let mut frame = dm.clone();
+        *frame.pointer_mut(path).unwrap() = value;
+        frame
+    };
+    let remove = |path: &str, key: &str| {
+        let mut frame = dm.clone();
+        frame
+            .pointer_mut(path)
+            .unwrap()
+            .as_object_mut()
+            .unwrap()
+            .remove(key);
+        frame
+    };
+    for (what, frame) in [
+        (
+            "ts as a number",
+            broken("/payload/event/ts", json!(1_767_225_600.000_1)),
+        ),
+        ("no channel_type", remove("/payload/event", "channel_type")),
+        (
+            "a member's message with no user",
+            remove("/payload/event", "user"),
+        ),
+        ("no event_id", remove("/payload", "event_id")),
+        ("neither team nor enterprise", remove("/payload", "team_id")),
+        (
+            "not an event_callback",
+            broken("/payload/type", json!("url_verification")),
+        ),
+        ("no envelope id", remove("", "envelope_id")),
+        (
+            "an event without its retry fields",
+            remove("", "retry_attempt"),
+        ),
+        ("an unknown envelope field", {
+            let mut f = dm.clone();
+            f["redelivered"] = json!(true);
+            f
+        }),
+    ] {
+        assert!(!spec.check_frame(&frame).is_empty(), "{what} passed");
+    }
+    let command = json!({
+        "envelope_id": "env-2", "type": "slash_commands", "accepts_response_payload": true, "retry_attempt": 0,
+        "retry_reason": "",
+        "payload": {"token": "t", "team_id": "T1", "team_domain": "d", "channel_id": "C1", "channel_name": "c",
+                    "user_id": "U1", "user_name": "u", "command": "/circle", "text": "list", "api_app_id": "A1",
+                    "response_url": "http://x", "trigger_id": "1.2.3"},
+    });
+    assert!(
+        !spec.check_frame(&command).is_empty(),
+        "retry fields on a slash command"
+    );
+    for (what, event) in [
+        (
+            "user_change without its user",
+            json!({"type": "user_change", "event_ts": "1767225600.000100"}),
+        ),
+        (
+            "tokens_revoked without tokens",
+            json!({"type": "tokens_revoked"}),
+        ),
+        (
+            "app_home_opened on no tab",
+            json!({"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "x"}),
+        ),
+    ] {
+        assert!(!spec.check_inner_event(&event).is_empty(), "{what} passed");
+    }
+    assert!(!spec.check_frame(&json!({"type": "hello"})).is_empty());
+    assert!(
+        !spec
+            .check_frame(&json!({"type": "disconnect", "reason": "bored"}))
+            .is_empty()
+    );
+    assert!(
+        !spec
+            .check_interactive(&json!({"type": "block_actions", "user": {"id": "U1"}, "api_app_id": "A1",
+                                      "token": "t", "container": {"type": "view"}, "trigger_id": "1",
+                                      "team": null, "actions": [], "view": {}}))
+            .is_empty(),
+        "a press with no action"
+    );
+}
+
+#[tokio::test]
+async fn the_loopback_fails_a_test_that_it_sent_a_malformed_frame() {
+    use crate::support::slack::LoopbackSlack;
+    let slack = LoopbackSlack::start().await;
+    slack.assert_all_valid();
+    // No socket is open: the frame goes nowhere, but it is checked all the same.
+    slack.send_to(1, &json!({"type": "hello", "num_connections": 0}));
+    let failed =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| slack.assert_all_valid()));
+    assert!(failed.is_err(), "an invalid frame fails assert_all_valid");
+    assert_eq!(slack.frames().len(), 1);
+    assert_eq!(slack.frames_validated(), 0);
+}
+
+#[tokio::test]
+async fn every_frame_the_loopback_can_send_passes_the_events_spec() {
+    use crate::support::slack::{
+        ALICE, BOT_ID, BOT_TOKEN, BOT_USER, CHANNEL, LoopbackSlack, Posted,
+    };
+    let slack = LoopbackSlack::start().await;
+    let command = slack.slash_command(ALICE, CHANNEL, "/spec", "edit");
+    // A modal opened the way the bot opens one, to be submitted.
+    let view = json!({"type": "modal", "callback_id": "cc:specform", "title": {"type": "plain_text", "text": "Spec"},
+                      "blocks": [{"type": "input", "block_id": "vision", "label": {"type": "plain_text", "text": "Vision"},
+                                  "element": {"type": "plain_text_input", "action_id": "vision"}}]});
+    let body = json!({"trigger_id": command["payload"]["trigger_id"], "view": view});
+    let opened = reqwest::Client::new()
+        .post(format!("{}/views.open", slack.api_base()))
+        .bearer_auth(BOT_TOKEN)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let opened: Value = serde_json::from_slice(&opened).unwrap();
+    assert_eq!(opened["ok"], true, "{opened}");
+    slack.submit_view(ALICE, &[("vision", "Head of product")]);
+    let message = Posted {
+        channel: "D0ALICEDM1".to_owned(),
+        ts: "1767225600.000200".to_owned(),
+        user: BOT_USER.to_owned(),
+        bot_id: Some(BOT_ID.to_owned()),
+        text: "Did you publish one post?".to_owned(),
+        blocks: json!([{"type": "actions", "elements": [{"type": "button", "action_id": "cc:done:1",
+                        "text": {"type": "plain_text", "text": "Done"}}]}]),
+        thread_ts: None,
+        metadata: Value::Null,
+        files: Vec::new(),
+    };
+    slack.press(ALICE, &message, "cc:done:1");
+    let dm = slack.dm(ALICE, "done https://example.com", None);
+    slack.dm(ALICE, "a reply", Some("1767225600.000200"));
+    slack.channel_message(
+        ALICE,
+        CHANNEL,
+        "thanks <@U0BOB00001>",
+        Some("1767225600.000300"),
+    );
+    slack.redeliver(&dm);
+    slack.home_opened(ALICE);
+    slack.user_changed(ALICE, "Asia/Tokyo");
+    slack.disconnect("refresh_requested");
+    slack.uninstall();
+    let kinds: Vec<String> = slack
+        .frames()
+        .iter()
+        .map(|f| {
+            let p = &f.frame["payload"];
+            p["event"]["type"]
+                .as_str()
+                .or(p["type"]
+                    .as_str()
+                    .filter(|_| f.frame["type"] == "interactive"))
+                .or(f.frame["type"].as_str())
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(slack.frames().len(), 12, "{kinds:?}");
+    slack.assert_all_valid();
+}

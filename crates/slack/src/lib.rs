@@ -19,7 +19,7 @@ use std::time::Duration;
 use serde_json::json;
 use tokio::sync::watch;
 
-use career_circle_core::app::App;
+use career_circle_core::app::{App, Platform};
 use career_circle_core::chat::ChatError;
 
 pub use render::CAPABILITIES;
@@ -74,11 +74,20 @@ pub async fn run(
     // The bot's own identity first: its messages come back as events and must be told apart, and a rejected
     // token is found before any socket is opened.
     match chat.me().await {
-        Ok(me) => tracing::info!(
-            bot_user = me.user_id,
-            team = me.team_id,
-            "Slack accepts the bot token"
-        ),
+        Ok(me) => {
+            tracing::info!(
+                bot_user = me.user_id,
+                team = me.team_id,
+                "Slack accepts the bot token"
+            );
+            // A token that works means the app is installed: circles paused by an uninstall resume (the new
+            // install's token is what the operator set).
+            if !me.team_id.is_empty()
+                && let Err(e) = app.bot_present_in(Platform::Slack, &me.team_id).await
+            {
+                tracing::warn!(error = %e, "could not resume the workspace's circles");
+            }
+        }
         Err(ChatError::Broken { detail, fix }) => {
             return Err(Refused {
                 reason: detail,

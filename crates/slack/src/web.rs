@@ -1,6 +1,7 @@
 //! The Web API client: `POST https://slack.com/api/<method>` with the bot token (or, for `apps.connections.open`,
 //! the app-level token). Writes go as JSON, reads as form fields (Slack takes JSON only for write methods). Every
-//! call is paced first; a 429 or `ratelimited` holds the lane it names.
+//! call is paced first; a 429 or `ratelimited` holds the lane its limit counts (the method's, or for posts the
+//! channel's).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -140,13 +141,21 @@ impl WebApi {
         )
         .await;
         if let Err(ChatError::RateLimited { retry_after }) = &result {
-            let lane =
-                channel.map_or_else(|| GLOBAL_LANE.to_owned(), |c| format!("slack:channel:{c}"));
+            let lane = limited_lane(method, channel);
             if let Err(e) = self.pacer.hold(&lane, (*retry_after).min(HOLD_MAX)).await {
                 tracing::warn!(error = %e, lane, "could not hold a lane");
             }
         }
         result
+    }
+}
+
+/// The lane a 429 holds: what Slack's limit counts. Limits are per method and workspace, except
+/// `chat.postMessage`'s, which is per channel; so a limited `conversations.open` never holds a post elsewhere.
+pub fn limited_lane(method: &str, channel: Option<&str>) -> String {
+    match channel {
+        Some(c) if method == "chat.postMessage" => format!("slack:channel:{c}"),
+        _ => format!("slack:method:{method}"),
     }
 }
 
@@ -234,6 +243,22 @@ fn encode(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_limit_holds_its_method_or_its_channel() {
+        assert_eq!(
+            limited_lane("conversations.open", None),
+            "slack:method:conversations.open"
+        );
+        assert_eq!(
+            limited_lane("conversations.history", Some("C1")),
+            "slack:method:conversations.history"
+        );
+        assert_eq!(
+            limited_lane("chat.postMessage", Some("C1")),
+            "slack:channel:C1"
+        );
+    }
 
     #[test]
     fn form_fields_are_encoded() {

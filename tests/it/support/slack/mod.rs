@@ -1,7 +1,8 @@
 //! A stand-in for Slack on the loopback interface, for tests: the Web API at `/api/<method>` (POST, form or JSON
 //! bodies), every call checked against Slack's spec (see `spec`), answered the way Slack does (HTTP 200 with
 //! `ok: false` and an error code, 429 with `Retry-After`), and Socket Mode on a second port: `hello`, envelopes,
-//! acks, `disconnect`. The bot's own messages come back as events, as they do from Slack.
+//! acks, `disconnect`, every frame it sends checked against Slack's events spec (see `event_spec`). The bot's own
+//! messages come back as events, as they do from Slack.
 //!
 //! ```ignore
 //! let slack = LoopbackSlack::start().await;
@@ -12,6 +13,7 @@
 
 #![allow(dead_code)]
 
+pub mod event_spec;
 pub mod spec;
 
 use std::collections::{HashMap, VecDeque};
@@ -57,6 +59,14 @@ pub struct Call {
     pub at: Instant,
 }
 
+/// One Socket Mode frame as the loopback sent it (or would have, with no socket open), and what the events spec
+/// finds wrong with it.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    pub frame: Value,
+    pub errors: Vec<String>,
+}
+
 /// A message in a channel, as Slack keeps it.
 #[derive(Debug, Clone)]
 pub struct Posted {
@@ -77,7 +87,8 @@ pub struct Posted {
 pub enum Fault {
     /// `{"ok": false, "error": code}`.
     Error(&'static str),
-    /// HTTP 429 with `Retry-After: secs`.
+    /// HTTP 429 with `Retry-After: secs`, and every call under the same limit answered so until then: Slack's
+    /// limits are per method and workspace (`chat.postMessage`'s per channel), so other methods and channels go on.
     RateLimited(u64),
     /// Does the call, then holds the answer this long (longer than the bot waits: the outcome is unknown).
     LoseAnswer(Duration),
@@ -86,6 +97,7 @@ pub enum Fault {
 #[derive(Default)]
 struct World {
     calls: Vec<Call>,
+    frames: Vec<Frame>,
     messages: Vec<Posted>,
     next_ts: u64,
     next_id: u64,
@@ -109,6 +121,10 @@ struct World {
     envelopes: HashMap<String, (Instant, Option<Instant>, Value)>,
     /// The workspace's people, as users.info gives them.
     users: HashMap<String, Value>,
+    /// Limits in force: the limit's scope (`rate_limit_scope`) → until when.
+    limited: HashMap<String, Instant>,
+    /// The install went away: the bot token is dead (`token_revoked`) until the app is installed again.
+    revoked: bool,
 }
 
 #[derive(Clone)]
@@ -201,6 +217,32 @@ impl LoopbackSlack {
             .map(|c| format!("{}: {}", c.method, c.errors.join("; ")))
             .collect();
         assert!(bad.is_empty(), "calls that failed validation: {bad:#?}");
+        self.assert_frames_valid();
+    }
+
+    /// Every frame the loopback sent passed the events spec (a wrong frame would test the bot against a Slack
+    /// that does not exist).
+    pub fn assert_frames_valid(&self) {
+        let frames = self.frames();
+        let bad: Vec<String> = frames
+            .iter()
+            .filter(|f| !f.errors.is_empty())
+            .map(|f| format!("{}: {}", f.frame, f.errors.join("; ")))
+            .collect();
+        assert!(bad.is_empty(), "frames that failed validation: {bad:#?}");
+        assert_eq!(
+            self.frames_validated(),
+            frames.len(),
+            "every frame sent was validated"
+        );
+    }
+
+    pub fn frames(&self) -> Vec<Frame> {
+        self.world().frames.clone()
+    }
+
+    pub fn frames_validated(&self) -> usize {
+        self.frames().iter().filter(|f| f.errors.is_empty()).count()
     }
 
     pub fn validated_count(&self) -> usize {
@@ -299,6 +341,7 @@ impl LoopbackSlack {
     /// Sends a frame to one socket (Slack picks any of an app's sockets for an envelope).
     pub fn send_to(&self, socket: u64, frame: &Value) {
         let mut w = self.world();
+        Self::record(&mut w, frame);
         if let Some(id) = frame["envelope_id"].as_str() {
             w.envelopes
                 .insert(id.to_owned(), (Instant::now(), None, Value::Null));
@@ -335,6 +378,7 @@ impl LoopbackSlack {
     /// Sends a frame to the newest open socket.
     fn send_frame(&self, frame: &Value) {
         let mut w = self.world();
+        Self::record(&mut w, frame);
         if let Some(id) = frame["envelope_id"].as_str() {
             w.envelopes
                 .insert(id.to_owned(), (Instant::now(), None, Value::Null));
@@ -344,6 +388,14 @@ impl LoopbackSlack {
         if let Some((_, tx)) = w.sockets.last() {
             let _gone = tx.send(Message::Text(text));
         }
+    }
+
+    /// Checks a frame against the events spec as it goes out.
+    fn record(w: &mut World, frame: &Value) {
+        w.frames.push(Frame {
+            frame: frame.clone(),
+            errors: event_spec::event_spec().check_frame(frame),
+        });
     }
 
     fn envelope(&self, kind: &str, payload: Value) -> Value {
@@ -431,7 +483,7 @@ impl LoopbackSlack {
             "enterprise": null,
             "is_enterprise_install": false,
             "channel": {"id": message.channel, "name": "directmessage"},
-            "message": {"type": "message", "user": BOT_USER, "bot_id": BOT_ID, "ts": message.ts, "text": message.text, "blocks": message.blocks},
+            "message": {"type": "message", "user": BOT_USER, "bot_id": BOT_ID, "team": TEAM, "ts": message.ts, "text": message.text, "blocks": message.blocks},
             "response_url": format!("http://{}/response/{response}", self.api),
             "actions": [{"action_id": action_id, "block_id": "b1", "text": {"type": "plain_text", "text": "button"}, "value": action_id, "type": "button", "action_ts": "1767225600.000001"}],
         });
@@ -577,6 +629,50 @@ impl LoopbackSlack {
         env
     }
 
+    /// An admin uninstalls the app: the bot token dies, and Slack tells the app `tokens_revoked` then
+    /// `app_uninstalled` (the app-level token, and so Socket Mode, lives on).
+    pub fn uninstall(&self) -> (Value, Value) {
+        self.world().revoked = true;
+        let revoked = json!({"type": "tokens_revoked", "tokens": {"oauth": [], "bot": [BOT_USER]}});
+        let revoked = self.envelope("events_api", self.app_event_payload(revoked));
+        self.send_frame(&revoked);
+        let gone = json!({"type": "app_uninstalled"});
+        let gone = self.envelope("events_api", self.app_event_payload(gone));
+        self.send_frame(&gone);
+        (revoked, gone)
+    }
+
+    /// The app is installed again, with the same bot token for the test's convenience.
+    pub fn reinstall(&self) {
+        self.world().revoked = false;
+    }
+
+    /// An app event's wrapper: as the captures of them show, no `authorizations` (the install is going away).
+    fn app_event_payload(&self, event: Value) -> Value {
+        let mut payload = self.event_payload(event);
+        if let Some(map) = payload.as_object_mut() {
+            map.remove("authorizations");
+            map.remove("is_ext_shared_channel");
+        }
+        payload
+    }
+
+    /// A member's profile changes to zone `tz` (as users.info then says too): `user_change`.
+    pub fn user_changed(&self, user: &str, tz: &str) -> Value {
+        let profile = {
+            let mut w = self.world();
+            let u = w.users.get_mut(user).expect("a user of the workspace");
+            u["tz"] = json!(tz);
+            u["tz_label"] = json!(tz);
+            u.clone()
+        };
+        let ts = Self::mint_ts(&mut self.world());
+        let event = json!({"type": "user_change", "user": profile, "cache_ts": 1_767_225_600, "event_ts": ts});
+        let env = self.envelope("events_api", self.event_payload(event));
+        self.send_frame(&env);
+        env
+    }
+
     /// Slack gives an event again (its first delivery went unacked in time, or to another socket).
     pub fn redeliver(&self, envelope: &Value) -> Value {
         let mut again = envelope.clone();
@@ -620,6 +716,7 @@ impl LoopbackSlack {
             "debug_info": {"host": "applink-loopback", "build_number": 1, "approximate_connection_time": 18060},
             "connection_info": {"app_id": APP_ID},
         });
+        Self::record(&mut self.world(), &hello);
         let _gone = tx.send(Message::Text(hello.to_string()));
         let writer = tokio::spawn(async move {
             while let Some(m) = rx.recv().await {
@@ -822,8 +919,24 @@ impl LoopbackSlack {
                 if !spec::view(&view).is_empty() {
                     return Err("invalid_arguments");
                 }
-                let mut stored = view.clone();
-                stored["id"] = json!(Self::mint_id(&mut w, 'V'));
+                // The view as Slack holds it (and gives it back in view_submission): the app's fields and its own.
+                let mut stored = json!({
+                    "private_metadata": "", "callback_id": "", "close": null, "submit": null,
+                    "clear_on_close": false, "notify_on_close": false, "external_id": "",
+                });
+                for (k, v) in view.as_object().into_iter().flatten() {
+                    stored[k] = v.clone();
+                }
+                let id = Self::mint_id(&mut w, 'V');
+                stored["id"] = json!(id);
+                stored["root_view_id"] = json!(id);
+                stored["previous_view_id"] = Value::Null;
+                stored["team_id"] = json!(TEAM);
+                stored["app_installed_team_id"] = json!(TEAM);
+                stored["app_id"] = json!(APP_ID);
+                stored["bot_id"] = json!(BOT_ID);
+                stored["hash"] = json!(format!("1767225600.{id}"));
+                stored["state"] = json!({"values": {}});
                 w.views.push(stored.clone());
                 Ok(json!({"ok": true, "view": stored}))
             }
@@ -997,8 +1110,21 @@ async fn web_api(
     if token != expected {
         return refuse(&slack, "invalid_auth");
     }
+    if token == BOT_TOKEN && slack.world().revoked {
+        return refuse(&slack, "token_revoked");
+    }
     if !errors.is_empty() {
         return refuse(&slack, "invalid_arguments");
+    }
+    let scope = rate_limit_scope(&method, &args);
+    let limited_for = slack
+        .world()
+        .limited
+        .get(&scope)
+        .map(|until| until.saturating_duration_since(Instant::now()))
+        .filter(|left| !left.is_zero());
+    if let Some(left) = limited_for {
+        return rate_limited(&slack, index, left.as_secs().max(1));
     }
     let fault = slack
         .world()
@@ -1008,13 +1134,11 @@ async fn web_api(
     match fault {
         Some(Fault::Error(code)) => return refuse(&slack, code),
         Some(Fault::RateLimited(secs)) => {
-            slack.world().calls[index].refused = Some("429".to_owned());
-            return (
-                StatusCode::TOO_MANY_REQUESTS,
-                [("retry-after", secs.to_string())],
-                axum::Json(json!({"ok": false, "error": "ratelimited"})),
-            )
-                .into_response();
+            slack
+                .world()
+                .limited
+                .insert(scope, Instant::now() + Duration::from_secs(secs));
+            return rate_limited(&slack, index, secs);
         }
         Some(Fault::LoseAnswer(hold)) => {
             let answer = slack.answer(&method, &args);
@@ -1030,6 +1154,25 @@ async fn web_api(
         Ok(v) => axum::Json(v).into_response(),
         Err(code) => refuse(&slack, code),
     }
+}
+
+/// What one of Slack's limits counts: calls of a method in the workspace, or for `chat.postMessage`, posts to
+/// one channel.
+fn rate_limit_scope(method: &str, args: &Map<String, Value>) -> String {
+    match (method, args.get("channel").and_then(Value::as_str)) {
+        ("chat.postMessage", Some(channel)) => format!("{method}:{channel}"),
+        _ => method.to_owned(),
+    }
+}
+
+fn rate_limited(slack: &LoopbackSlack, index: usize, retry_after: u64) -> Response {
+    slack.world().calls[index].refused = Some("429".to_owned());
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [("retry-after", retry_after.to_string())],
+        axum::Json(json!({"ok": false, "error": "ratelimited"})),
+    )
+        .into_response()
 }
 
 async fn upload(
