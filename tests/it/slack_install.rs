@@ -45,8 +45,18 @@ struct Both {
 
 /// One deployment serving the loopback Discord and the loopback Slack.
 async fn start_both(pool: &PgPool, discord: &LoopbackDiscord, slack: &LoopbackSlack) -> Both {
+    start_both_with(pool, discord, slack, |_| {}).await
+}
+
+async fn start_both_with(
+    pool: &PgPool,
+    discord: &LoopbackDiscord,
+    slack: &LoopbackSlack,
+    tweak: impl FnOnce(&mut career_circle_core::settings::Settings),
+) -> Both {
     let sockets_before = slack.sockets_opened();
     let mut settings = settings().with_database_url(&db_url(pool));
+    tweak(&mut settings);
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -129,14 +139,8 @@ async fn nudge(pool: &PgPool, circle: &str, period: &str) -> Option<(String, Opt
     .unwrap()
 }
 
-#[sqlx::test]
-async fn an_uninstalled_workspace_pauses_its_circles_and_nothing_else(pool: PgPool) {
-    let discord = LoopbackDiscord::start().await;
-    let slack = LoopbackSlack::start().await;
-    let bot = start_both(&pool, &discord, &slack).await;
-
-    // A circle on each platform, each with a member keeping a monthly commitment.
-    slack_circle(&slack).await;
+/// A Discord circle, Builders, in `zone`, whose member keeps a monthly commitment; returns the member's user id.
+async fn discord_circle(discord: &LoopbackDiscord, zone: &str) -> String {
     let seeds = discord.seeds();
     let (organiser, member, channel) = (
         seeds.organiser_id.clone(),
@@ -147,13 +151,13 @@ async fn an_uninstalled_workspace_pauses_its_circles_and_nothing_else(pool: PgPo
         (
             &organiser,
             "create",
-            json!([text("name", "Builders"), text("timezone", "Europe/London")]),
+            json!([text("name", "Builders"), text("timezone", zone)]),
         ),
         (&member, "join", json!([text("name", "Builders")])),
     ] {
         let i = discord.slash_command(who, &channel, "circle", sub(name, options));
         discord.interaction_create(i.clone());
-        callback(&discord, &i).await;
+        callback(discord, &i).await;
     }
     let add = discord.slash_command(
         &member,
@@ -162,7 +166,19 @@ async fn an_uninstalled_workspace_pauses_its_circles_and_nothing_else(pool: PgPo
         sub("add", json!([text("title", "ship the beta")])),
     );
     discord.interaction_create(add.clone());
-    callback(&discord, &add).await;
+    callback(discord, &add).await;
+    member
+}
+
+#[sqlx::test]
+async fn an_uninstalled_workspace_pauses_its_circles_and_nothing_else(pool: PgPool) {
+    let discord = LoopbackDiscord::start().await;
+    let slack = LoopbackSlack::start().await;
+    let bot = start_both(&pool, &discord, &slack).await;
+
+    // A circle on each platform, each with a member keeping a monthly commitment.
+    slack_circle(&slack).await;
+    let member = discord_circle(&discord, "Europe/London").await;
     assert_eq!(removed(&pool, TEAM).await, Some(false));
     // The last thing a command does: learn the member's zone from their profile (so no call is still on its way).
     recorded("the zones from the profiles", async || {
@@ -237,6 +253,80 @@ async fn an_uninstalled_workspace_pauses_its_circles_and_nothing_else(pool: PgPo
     again.clock.set(t("2027-03-01T14:00:30Z"));
     dm_containing(&slack, ALICE, "March 2027").await;
     again.stop().await;
+    slack.assert_all_valid();
+    discord.assert_all_valid();
+}
+
+/// A dead token learnt from a refused call (no event said so) holds Slack's deliveries and only those: Discord's
+/// go on, and `/healthz` names Slack until its token works again.
+#[sqlx::test]
+async fn a_token_refused_without_notice_holds_that_platform_only(pool: PgPool) {
+    let discord = LoopbackDiscord::start().await;
+    let slack = LoopbackSlack::start().await;
+    // A probe far beyond the test: if the refusal held every platform, Discord would wait all that time.
+    let bot = start_both_with(&pool, &discord, &slack, |s| {
+        s.worker.broken_probe = Duration::from_secs(3_600);
+    })
+    .await;
+    slack_circle(&slack).await;
+    // 09:00 in Los Angeles is 17:00Z, after Alice's 09:00 in New York (14:00Z).
+    let member = discord_circle(&discord, "America/Los_Angeles").await;
+    recorded("the zones from the profiles", async || {
+        zone_of(&pool, ALICE).await.is_some() && zone_of(&pool, ORGANISER).await.is_some()
+    })
+    .await;
+
+    slack.revoke_token_silently();
+    bot.clock.set(t("2027-02-01T14:00:30Z"));
+    recorded("Slack's refusal on /healthz", async || {
+        let (code, body) = health(bot.port).await;
+        code == 503 && body.to_string().contains("token_revoked")
+    })
+    .await;
+    let (status, _, attempts) = nudge(&pool, "Writers", "2027-02").await.unwrap();
+    assert_eq!((status.as_str(), attempts), ("pending", 0), "held, unspent");
+
+    // Discord's nudge falls due and goes out at once; its success does not clear Slack's refusal.
+    bot.clock.set(t("2027-02-01T17:00:30Z"));
+    eventually("the Discord member's February nudge", || {
+        discord.dm_messages_to(&member).into_iter().find(|m| {
+            m["content"]
+                .as_str()
+                .is_some_and(|c| c.contains("February 2027"))
+        })
+    })
+    .await;
+    recorded("Discord's nudge recorded sent", async || {
+        nudge(&pool, "Builders", "2027-02")
+            .await
+            .is_some_and(|(status, _, _)| status == "sent")
+    })
+    .await;
+    let (code, body) = health(bot.port).await;
+    assert_eq!(code, 503, "Slack still refuses the bot: {body}");
+    assert!(body.to_string().contains("slack"), "{body}");
+    let (status, _, attempts) = nudge(&pool, "Writers", "2027-02").await.unwrap();
+    assert_eq!((status.as_str(), attempts), ("pending", 0));
+
+    // A working token again: at the probe the held nudge goes out, once, and the instance is healthy.
+    slack.reinstall();
+    bot.clock.set(t("2027-02-01T18:01:00Z"));
+    dm_containing(&slack, ALICE, "February 2027").await;
+    recorded("healthy again", async || health(bot.port).await.0 == 200).await;
+    assert_eq!(
+        slack
+            .dms_to(ALICE)
+            .iter()
+            .filter(|m| m.text.contains("February 2027"))
+            .count(),
+        1
+    );
+    bot.stop.send(true).unwrap();
+    tokio::time::timeout(PATIENCE, bot.task)
+        .await
+        .expect("graceful stop")
+        .unwrap()
+        .unwrap();
     slack.assert_all_valid();
     discord.assert_all_valid();
 }

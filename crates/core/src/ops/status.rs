@@ -1,12 +1,15 @@
 //! What the running parts report about themselves for `/metrics` and `/healthz`: the worker's pauses.
 //!
 //! The worker owns a [`WorkerStatus`] and sets a pause while it holds back; the operator endpoint reads it. A
-//! pause for a rejected token (Discord 401, Slack `invalid_auth`) is meant to plug in here: the worker calls
-//! `status.pause(PauseReason::TokenRejected)` and `status.resume(PauseReason::TokenRejected)`; `/metrics` shows
+//! pause for a rejected token (Discord 401, Slack `invalid_auth`) is held per platform: the worker calls
+//! `status.refused(platform, why)` and `status.accepted(platform)`; `/metrics` shows
 //! `career_circle_worker_paused{reason="token_rejected"} 1` and `/healthz` answers 503 meanwhile.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::chat::Platform;
 
 /// Why the worker holds back from claiming deliveries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -47,8 +50,8 @@ impl PauseReason {
 #[derive(Debug, Clone, Default)]
 pub struct WorkerStatus {
     paused: Arc<[AtomicBool; PauseReason::ALL.len()]>,
-    /// What the platform said and what to do, while the bot is refused: shown by `/healthz`.
-    why: Arc<std::sync::Mutex<Option<String>>>,
+    /// What each refusing platform said and what to do, while it refuses the bot: shown by `/healthz`.
+    why: Arc<std::sync::Mutex<BTreeMap<Platform, String>>>,
 }
 
 impl WorkerStatus {
@@ -60,21 +63,26 @@ impl WorkerStatus {
         self.paused[reason.index()].store(false, Ordering::Relaxed);
     }
 
-    /// Pauses for a rejected token, with the platform's words and the fix for `/healthz`.
-    pub fn refused(&self, why: String) {
-        *self.why.lock().unwrap_or_else(|p| p.into_inner()) = Some(why);
+    /// A platform rejected the token: paused, with its words and the fix for `/healthz`.
+    pub fn refused(&self, platform: Platform, why: String) {
+        let mut refusals = self.why.lock().unwrap_or_else(|p| p.into_inner());
+        refusals.insert(platform, why);
         self.pause(PauseReason::TokenRejected);
     }
 
-    /// The platform accepts the bot again.
-    pub fn accepted(&self) {
-        self.why.lock().unwrap_or_else(|p| p.into_inner()).take();
-        self.resume(PauseReason::TokenRejected);
+    /// The platform accepts the bot again; the pause ends when no platform refuses it.
+    pub fn accepted(&self, platform: Platform) {
+        let mut refusals = self.why.lock().unwrap_or_else(|p| p.into_inner());
+        refusals.remove(&platform);
+        if refusals.is_empty() {
+            self.resume(PauseReason::TokenRejected);
+        }
     }
 
-    /// Why the bot is refused, while it is.
+    /// Why the bot is refused, while any platform refuses it.
     pub fn refusal(&self) -> Option<String> {
-        self.why.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        let refusals = self.why.lock().unwrap_or_else(|p| p.into_inner());
+        (!refusals.is_empty()).then(|| refusals.values().cloned().collect::<Vec<_>>().join("; "))
     }
 
     pub fn is_paused(&self, reason: PauseReason) -> bool {
@@ -109,5 +117,21 @@ mod tests {
                 .enumerate()
                 .all(|(i, r)| r.index() == i)
         );
+    }
+
+    #[test]
+    fn one_platform_accepting_the_bot_does_not_clear_another_ones_refusal() {
+        let status = WorkerStatus::default();
+        status.refused(Platform::Slack, "slack: token_revoked; reinstall".into());
+        status.refused(Platform::Discord, "discord: 401; reset it".into());
+        status.accepted(Platform::Discord);
+        assert_eq!(status.pauses(), vec![PauseReason::TokenRejected]);
+        assert_eq!(
+            status.refusal().as_deref(),
+            Some("slack: token_revoked; reinstall")
+        );
+        status.accepted(Platform::Slack);
+        assert!(status.pauses().is_empty());
+        assert_eq!(status.refusal(), None);
     }
 }

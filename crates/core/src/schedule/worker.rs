@@ -4,12 +4,14 @@
 //! workers never hold one row), the record guarded by the claim, and the platform nonce derived from the
 //! delivery id, so a resend after a crash between send and record is dropped by the platform.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures::StreamExt as _;
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use rand::Rng as _;
 use sqlx::PgPool;
 use tokio::sync::watch;
@@ -17,7 +19,7 @@ use tokio::sync::watch;
 use tracing::Instrument as _;
 
 use crate::chat::pacing::HOLD_MAX;
-use crate::chat::{ChatError, ChatMessage, ChatPort, FaultClass};
+use crate::chat::{ChatError, ChatMessage, ChatPort, FaultClass, Platform};
 use crate::clock::{Clock, after};
 use crate::domain::delivery::{DeliveryKind, DeliveryStatus};
 use crate::domain::period::{Period, local_date};
@@ -54,8 +56,9 @@ pub struct Worker {
     settings: WorkerSettings,
     id: String,
     status: WorkerStatus,
-    /// Why the platform refuses the bot, while it does.
-    broken: std::sync::Mutex<Option<String>>,
+    /// The platforms that refuse the bot, while they do: what they said, and when to try one delivery again. One
+    /// platform's refusal holds only its own circles' deliveries (a deployment may serve Discord and Slack).
+    broken: std::sync::Mutex<BTreeMap<Platform, (String, DateTime<Utc>)>>,
 }
 
 /// How the `last_error` of a delivery that ran out of attempts begins (the failure gauge of /metrics sorts by it).
@@ -81,7 +84,7 @@ impl Worker {
             settings,
             id,
             status: WorkerStatus::default(),
-            broken: std::sync::Mutex::new(None),
+            broken: std::sync::Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -259,6 +262,22 @@ impl Worker {
 
     async fn process(&self, d: &Claimed, outcome: &mut Outcome) -> anyhow::Result<()> {
         let now = self.clock.now();
+        if let Some((detail, probe_at)) = self.refused_until(d.platform, now) {
+            // The platform refuses the bot: no call can succeed until the probe, and none is spent.
+            outbox::mark_retry(
+                &self.pool,
+                d.id,
+                &self.id,
+                &format!("held: {} refuses the bot ({detail})", d.platform),
+                probe_at,
+                false,
+                false,
+            )
+            .await?;
+            count(d.kind, DeliveryOutcome::Paused);
+            outcome.retried += 1;
+            return Ok(());
+        }
         if d.kind.is_circle_wide() {
             return self.review_step(d, now, outcome).await;
         }
@@ -429,8 +448,7 @@ impl Worker {
                 .await?;
                 count(d.kind, DeliveryOutcome::Paused);
                 outcome.retried += 1;
-                outcome.pause = Some(self.settings.broken_probe);
-                self.broken(d, detail, fix);
+                self.broken(d, detail, fix, after(now, self.settings.broken_probe));
             }
             (FaultClass::Permanent { circle_wide }, e) => {
                 outbox::mark_final(
@@ -461,31 +479,42 @@ impl Worker {
         Ok(())
     }
 
-    /// The platform refuses the bot itself: say so once (with the fix), and hold deliveries until it works again.
-    fn broken(&self, d: &Claimed, detail: &str, fix: &str) {
+    /// The platform refuses the bot itself: say so once (with the fix), and hold that platform's deliveries until
+    /// `probe_at`, when one is tried again.
+    fn broken(&self, d: &Claimed, detail: &str, fix: &str, probe_at: DateTime<Utc>) {
         let mut guard = self.broken.lock().unwrap_or_else(|p| p.into_inner());
-        if guard.as_deref() != Some(detail) {
+        if guard.get(&d.platform).map(|(said, _)| said.as_str()) != Some(detail) {
             tracing::error!(platform = %d.platform, detail, fix, "the platform refuses the bot; deliveries wait");
         }
-        *guard = Some(detail.to_owned());
+        guard.insert(d.platform, (detail.to_owned(), probe_at));
         self.status
-            .refused(format!("{}: {detail}; {fix}", d.platform));
+            .refused(d.platform, format!("{}: {detail}; {fix}", d.platform));
     }
 
     fn broken_cleared(&self, d: &Claimed) {
         let mut guard = self.broken.lock().unwrap_or_else(|p| p.into_inner());
-        if guard.take().is_some() {
+        if guard.remove(&d.platform).is_some() {
             tracing::info!(platform = %d.platform, "the platform accepts the bot again; deliveries resume");
-            self.status.accepted();
+            self.status.accepted(d.platform);
         }
     }
 
-    /// Why the platform refuses the bot, while it does.
+    /// What the platform said and when its next probe is due, while it refuses the bot and the probe is ahead.
+    fn refused_until(
+        &self,
+        platform: Platform,
+        now: DateTime<Utc>,
+    ) -> Option<(String, DateTime<Utc>)> {
+        let guard = self.broken.lock().unwrap_or_else(|p| p.into_inner());
+        guard
+            .get(&platform)
+            .filter(|(_, probe_at)| now < *probe_at)
+            .cloned()
+    }
+
+    /// Why platforms refuse the bot, while any does.
     pub fn broken_reason(&self) -> Option<String> {
-        self.broken
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.status.refusal()
     }
 
     async fn retry(

@@ -642,6 +642,12 @@ impl LoopbackSlack {
         (revoked, gone)
     }
 
+    /// The bot token dies and no event says so (the uninstall came while the bot was down, or the token was
+    /// rotated): the bot learns it from the next call, `token_revoked`.
+    pub fn revoke_token_silently(&self) {
+        self.world().revoked = true;
+    }
+
     /// The app is installed again, with the same bot token for the test's convenience.
     pub fn reinstall(&self) {
         self.world().revoked = false;
