@@ -206,39 +206,12 @@ async fn run_in(
     };
     let down_at = |at: DateTime<Utc>| args.down.iter().find(|(a, b)| *a <= at && at < *b).copied();
     let mut now = args.from;
-    let mut lines = Vec::new();
-    let mut printed = std::collections::HashSet::new();
     while now <= args.to {
         clock.set(now);
         let down = down_at(now).is_some();
         if !down {
             planner.tick(now).await?;
             while worker.run_once().await?.claimed > 0 {}
-            for d in career_circle_core::store::deliveries::for_circle(&pool, circle.id).await? {
-                if d.status != DeliveryStatus::Sent || !printed.insert(d.id) {
-                    continue;
-                }
-                let index = member_ids
-                    .iter()
-                    .position(|(id, _)| Some(*id) == d.member_id);
-                let zone = index.map(|i| member_ids[i].1).unwrap_or(args.zone);
-                // When it went out (a nudge caught up after downtime goes out at the restart), and when it was due.
-                let sent_at = d.sent_at.unwrap_or(now);
-                lines.push((
-                    sent_at,
-                    d.id,
-                    serde_json::json!({
-                        "kind": d.kind.as_str(),
-                        "member": index,
-                        "period": d.period.key(),
-                        "local": sent_at.with_timezone(&zone.tz()).to_rfc3339(),
-                        "utc": sent_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                        "due_local": d.due_at.with_timezone(&zone.tz()).to_rfc3339(),
-                        "due": d.due_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                    })
-                    .to_string(),
-                ));
-            }
         }
         if args.every_tick {
             now += step;
@@ -254,6 +227,32 @@ async fn run_in(
             next = tick_at_or_after(back).max(next + step);
         }
         now = next;
+    }
+    // Read once at the end: the outbox keeps when each message went out and when it fell due.
+    let mut lines = Vec::new();
+    for d in career_circle_core::store::deliveries::for_circle(&pool, circle.id).await? {
+        let Some(sent_at) = d.sent_at.filter(|_| d.status == DeliveryStatus::Sent) else {
+            continue;
+        };
+        let index = member_ids
+            .iter()
+            .position(|(id, _)| Some(*id) == d.member_id);
+        let zone = index.map(|i| member_ids[i].1).unwrap_or(args.zone);
+        // When it went out (a nudge caught up after downtime goes out at the restart), and when it was due.
+        lines.push((
+            sent_at,
+            d.id,
+            serde_json::json!({
+                "kind": d.kind.as_str(),
+                "member": index,
+                "period": d.period.key(),
+                "local": sent_at.with_timezone(&zone.tz()).to_rfc3339(),
+                "utc": sent_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                "due_local": d.due_at.with_timezone(&zone.tz()).to_rfc3339(),
+                "due": d.due_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            })
+            .to_string(),
+        ));
     }
     lines.sort_by_key(|(sent, id, _)| (*sent, *id));
     // Every DM the recording chat saw is a member delivery the outbox records as sent (review threads add

@@ -510,17 +510,27 @@ impl Planner {
     /// The earliest instant after `after` at which anything is scheduled for any member, so a virtual clock
     /// (the demo) can jump from one due moment to the next instead of ticking through empty hours.
     pub async fn next_due(&self, after: DateTime<Utc>) -> anyhow::Result<Option<DateTime<Utc>>> {
-        let pairs = readable(sql::schedule_zones(&self.pool, &self.schedules()).await?);
-        // Follow-ups already in the outbox (a review's midway nudge and close) count too.
-        let mut best: Option<DateTime<Utc>> =
-            crate::store::deliveries::next_pending_after(&self.pool, after).await?;
-        if let Some(h) = self.next_hindsight(after).await? {
+        // Independent reads, asked at once: `simulate` calls this at every instant it visits.
+        let schedules = self.schedules();
+        let prompt = DeliveryKind::CheckinPrompt;
+        let prompt_schedule = [(prompt, self.schedule.checkin_prompt.clone())];
+        let (pairs, circle_pairs, pending, hindsight, landing) = tokio::try_join!(
+            async { Ok::<_, anyhow::Error>(sql::schedule_zones(&self.pool, &schedules).await?) },
+            async { Ok(sql::circle_schedule_zones(&self.pool, &prompt_schedule).await?) },
+            // Follow-ups already in the outbox (a review's midway nudge and close) count too.
+            async { Ok(crate::store::deliveries::next_pending_after(&self.pool, after).await?) },
+            self.next_hindsight(after),
+            async {
+                let mut conn = self.pool.acquire().await?;
+                self.landing_dates(&mut conn, after, after + chrono::Duration::days(91))
+                    .await
+            },
+        )?;
+        let mut best: Option<DateTime<Utc>> = pending;
+        if let Some(h) = hindsight {
             best = Some(best.map_or(h, |b| b.min(h)));
         }
-        let mut conn = self.pool.acquire().await?;
-        if let Some(l) = self
-            .landing_dates(&mut conn, after, after + chrono::Duration::days(91))
-            .await?
+        if let Some(l) = landing
             .into_iter()
             .map(|(at, ..)| at)
             .filter(|at| *at > after)
@@ -530,7 +540,7 @@ impl Planner {
         }
         let mut earliest =
             |at: DateTime<Utc>| best = Some(best.map_or(at, |b: DateTime<Utc>| b.min(at)));
-        for pair in pairs {
+        for pair in readable(pairs) {
             let (schedule, zone, kind) = (&pair.cron, pair.zone, pair.cron_kind);
             if let Some(o) = schedule.next_after(zone, after) {
                 earliest(o.at);
@@ -546,15 +556,7 @@ impl Planner {
             }
         }
         // The review opening follows the check-in prompt in the circle's own zone.
-        let prompt = DeliveryKind::CheckinPrompt;
-        let circle_pairs = readable(
-            sql::circle_schedule_zones(
-                &self.pool,
-                &[(prompt, self.schedule.checkin_prompt.clone())],
-            )
-            .await?,
-        );
-        for pair in circle_pairs {
+        for pair in readable(circle_pairs) {
             if let Some(at) =
                 self.next_follower(&pair.cron, pair.zone, DeliveryKind::ReviewOpen, after)
             {
