@@ -37,6 +37,7 @@ mod security;
 mod servers_e2e;
 mod shards;
 mod simulate;
+mod slack_checkin;
 mod slack_e2e;
 mod slack_payloads;
 mod slack_socket;
