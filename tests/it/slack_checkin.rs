@@ -298,6 +298,17 @@ async fn the_midway_nudge_pings_only_readers_who_owe(pool: PgPool) {
         .collect();
     assert_eq!(pinged(&midway.text), owing, "{}", midway.text);
     assert!(!pinged(&midway.text).contains(&wrote), "{}", midway.text);
+    // Whom they owe is named by name, never by a bare id: a member's message events carry no name, and writing in
+    // the thread must not rename them to their id.
+    let mut named = midway.text.clone();
+    for id in &owing {
+        named = named.replace(&format!("<@{id}>"), "");
+    }
+    for (id, name) in [(ALICE, "alice"), (BOB, "bob"), (ORGANISER, "organiser")] {
+        assert!(!named.contains(id), "{id} named by id: {}", midway.text);
+        let owed_to = readers.iter().any(|(r, e)| e == id && *r != wrote);
+        assert_eq!(named.contains(name), owed_to, "{name}: {}", midway.text);
+    }
     assert_eq!(
         pinged(&midway.blocks.to_string()),
         owing,
