@@ -12,6 +12,7 @@
 
 #![allow(dead_code)]
 
+mod home_tab;
 pub mod spec;
 
 use std::collections::{HashMap, VecDeque};
