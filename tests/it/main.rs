@@ -39,5 +39,6 @@ mod shards;
 mod simulate;
 mod slack_checkin;
 mod slack_e2e;
+mod slack_home;
 mod slack_payloads;
 mod slack_socket;

@@ -9,6 +9,7 @@ pub mod dispatch;
 pub mod error;
 pub mod events;
 pub mod feedback;
+pub mod home;
 pub mod interactions;
 pub mod me;
 pub mod opportunities;
