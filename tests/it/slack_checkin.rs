@@ -201,14 +201,14 @@ async fn a_checkin_by_the_prompts_button_and_modal_and_by_command(pool: PgPool) 
         assert_eq!(stored[*id], *words, "{stored}");
     }
 
-    // Bob checks in by typing the command in the circle's channel: Slack's text (with its &amp; escapes and
-    // colons that are words, not options) read by the command table's grammar.
+    // Bob checks in by typing the command in the circle's channel: Slack's text (with its &amp; escapes, colons
+    // that are words, not options, a line break and quotes) read by the command table's grammar.
     bot.clock.set(t("2027-04-05T14:00:00Z"));
     let command = slack.slash_command(
         BOB,
         CHANNEL,
         "/checkin",
-        "answer On track: two interviews done &amp; one offer. Next: negotiate.",
+        "answer On track: two interviews done &amp; one offer.\nNext: \"negotiate\", says my coach.",
     );
     let answered = answer(&slack, &command).await;
     assert_eq!(answered["response_type"], "ephemeral", "{answered}");
@@ -219,7 +219,8 @@ async fn a_checkin_by_the_prompts_button_and_modal_and_by_command(pool: PgPool) 
     let stored = checkin_answers(&pool, BOB).await.unwrap();
     assert_eq!(
         stored["text"],
-        "On track: two interviews done & one offer. Next: negotiate."
+        "On track: two interviews done & one offer.\nNext: \"negotiate\", says my coach.",
+        "her line break and quotes kept as typed"
     );
 
     bot.stop().await;
