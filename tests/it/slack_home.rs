@@ -49,6 +49,10 @@ async fn the_home_tab_shows_two_circles_the_open_checkins_and_the_phase(pool: Pg
         assert!(words(&answer(&slack, &join).await).contains("Welcome"));
     }
 
+    // A circle she is not in: the circle list shows it, her Home does not.
+    let other = slack.slash_command(ORGANISER, CHANNEL, "/circle", "create name:Painters");
+    assert!(words(&answer(&slack, &other).await).contains("is open"));
+
     // Her spec (the vision through the modal), her phase, and a commitment.
     let edit = slack.slash_command(ALICE, CHANNEL, "/spec", "edit");
     acked(&slack, &edit).await;
@@ -140,6 +144,11 @@ async fn the_home_tab_shows_two_circles_the_open_checkins_and_the_phase(pool: Pg
 
     // Home again: Writers answered, Readers still to answer.
     let after = home_after(&slack, ALICE, 2).await.to_string();
+    assert!(!after.contains("Painters"), "only her circles: {after}");
+    assert!(
+        after.contains(&format!("*Writers* in <#{CHANNEL}>")),
+        "{after}"
+    );
     assert!(after.contains("*Writers*: answered"), "{after}");
     assert!(after.contains("*Readers*: not answered yet"), "{after}");
 

@@ -1,12 +1,13 @@
-//! A member's dashboard, for a platform that has a place for one (Slack's Home tab): their circles, their
+//! A member's dashboard, for a platform that has a place for one (Slack's Home tab): the circles they are in, their
 //! commitments with this month's state and streaks, the check-ins they can answer now (with the prompt's own Answer
-//! button), their spec's vision and phase, and their recent wins. Each part is what the command behind it answers,
-//! so the dashboard and the commands never disagree.
+//! button), their spec's vision and phase, and their recent wins. Where a command shows the same, the part is its
+//! answer, so the dashboard and the commands never disagree.
 
 use crate::app::{Actor, App, Reply, Result};
 use crate::chat::commands::Command;
 use crate::chat::fit::clip;
-use crate::chat::text::{Text, bold, cmd};
+use crate::chat::text::{Text, bold, channel, cmd};
+use crate::domain::membership::Role;
 use crate::domain::period::local_date;
 use crate::schedule::render::checkin::answer_button;
 use crate::spans;
@@ -25,16 +26,16 @@ pub struct Section {
 
 impl App {
     pub async fn dashboard(&self, actor: &Actor) -> Vec<Section> {
-        let mut sections = Vec::new();
-        for (title, command) in [
-            ("Circles", Command::CircleList),
-            ("Commitments", Command::CommitList),
-        ] {
-            sections.push(Section {
-                title,
-                reply: self.part(actor, self.dispatch(actor, command).await),
-            });
-        }
+        let mut sections = vec![
+            Section {
+                title: "Circles",
+                reply: self.part(actor, self.your_circles(actor).await),
+            },
+            Section {
+                title: "Commitments",
+                reply: self.part(actor, self.dispatch(actor, Command::CommitList).await),
+            },
+        ];
         sections.push(Section {
             title: "Check-in",
             reply: self.part(actor, self.open_checkin(actor).await),
@@ -59,6 +60,31 @@ impl App {
         let mut reply = result.unwrap_or_else(|e| Reply::private(e.to_user_text()));
         reply.text = self.fit(actor, reply.text, None);
         reply
+    }
+
+    /// The circles the member is in (`/circle list` shows every circle here, for joining).
+    async fn your_circles(&self, actor: &Actor) -> Result<Reply> {
+        let member = self.member(actor).await?;
+        let mine = circles_store::circles_of_member(&self.pool, member.id).await?;
+        if mine.is_empty() {
+            return Ok(Reply::private(crate::text![
+                "You're in no circle yet. ",
+                cmd("circle list"),
+                " shows the circles here."
+            ]));
+        }
+        let mut text = Text::new();
+        for (circle, role) in mine {
+            let mut line = spans![bold(&circle.name), " in ", channel(&circle.home_channel_id)];
+            if role == Role::Organiser {
+                line.push(", which you organise".into());
+            }
+            if circle.paused {
+                line.push(" (paused)".into());
+            }
+            text.item(line);
+        }
+        Ok(Reply::private(text))
     }
 
     /// The check-ins the member can answer now, each with the prompt's Answer button (it opens the same form).
