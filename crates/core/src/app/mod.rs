@@ -47,6 +47,7 @@ pub struct Actor {
     /// The guild or workspace; None in a DM.
     pub server: Option<String>,
     pub user_id: String,
+    /// Empty where the platform's event names nobody (Slack's message events): the member keeps their name.
     pub display_name: String,
     /// The channel the command was used in, where there is one.
     pub channel_id: Option<String>,
