@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use career_circle_core::app::reply::Audience;
 use career_circle_core::app::{Actor, App, Error, Platform, Reply};
-use career_circle_core::chat::commands::{Command, Kind, grammar};
+use career_circle_core::chat::commands::{Kind, grammar};
 use career_circle_core::chat::{ChatError, ChatMessage, ChatPort, Destination, ThreadRef};
 
 use crate::chat_port::SlackChat;
@@ -185,23 +185,18 @@ impl Handler {
         }
     }
 
-    /// The member's dashboard on the Home tab: their circles, their commitments with this month's state and
-    /// streaks, their spec, and their recent wins, each as the command that shows it answers.
+    /// The member's dashboard on the Home tab, as the core words it: their circles, commitments, the open
+    /// check-in with its Answer button (the prompt's action, so pressing it opens the form), their spec's vision
+    /// and phase, and their recent wins.
     async fn publish_home(&self, actor: &Actor) -> anyhow::Result<()> {
         let mut blocks = vec![json!({
             "type": "header",
             "text": {"type": "plain_text", "text": "Your career circle"},
         })];
-        for (title, command) in [
-            ("Circles", Command::CircleList),
-            ("Commitments", Command::CommitList),
-            ("Spec", Command::SpecShow { member: None }),
-            ("Wins", Command::WinList { quarter: None }),
-        ] {
-            let reply = self.app.answer(actor, command).await;
+        for section in self.app.dashboard(actor).await {
             blocks.push(json!({"type": "divider"}));
-            blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": format!("*{title}*")}}));
-            blocks.extend(render::blocks(&reply.text, &reply.buttons));
+            blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": format!("*{}*", section.title)}}));
+            blocks.extend(render::blocks(&section.reply.text, &section.reply.buttons));
         }
         let view = json!({"type": "home", "blocks": blocks});
         self.chat

@@ -77,16 +77,14 @@ fn text(v: &Value) -> Option<String> {
     v.as_str().filter(|s| !s.is_empty()).map(str::to_owned)
 }
 
+/// Who acts. `name` is null where Slack gives none (message and Home events): the member keeps the name a command
+/// gave them rather than being renamed to their id.
 fn actor(payload: &Value, user_id: &Value, name: &Value, channel: &Value) -> Actor {
     let user_id = user_id.as_str().unwrap_or_default().to_owned();
     Actor {
         platform: Platform::Slack,
         server: team(payload),
-        display_name: name
-            .as_str()
-            .filter(|n| !n.is_empty())
-            .unwrap_or(&user_id)
-            .to_owned(),
+        display_name: name.as_str().unwrap_or_default().to_owned(),
         user_id,
         channel_id: text(channel),
         manager: false,
@@ -187,7 +185,7 @@ fn event(p: &Value, bot_user: &str) -> Incoming {
             tz: text(&e["user"]["tz"]),
         },
         "app_home_opened" if e["tab"] == "home" => Incoming::HomeOpened {
-            actor: actor(p, &e["user"], &e["user"], &e["channel"]),
+            actor: actor(p, &e["user"], &Value::Null, &e["channel"]),
         },
         _ => Incoming::Ignored("an event the bot does not handle"),
     }
@@ -212,7 +210,7 @@ fn message(p: &Value, e: &Value, bot_user: &str) -> Incoming {
         .as_str()
         .filter(|t| *t != ts)
         .map(str::to_owned);
-    let actor = actor(p, &e["user"], &e["user"], &e["channel"]);
+    let actor = actor(p, &e["user"], &Value::Null, &e["channel"]);
     if e["channel_type"] == "im" {
         return Incoming::Dm {
             actor,

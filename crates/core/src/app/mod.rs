@@ -9,6 +9,7 @@ pub mod dispatch;
 pub mod error;
 pub mod events;
 pub mod feedback;
+pub mod home;
 pub mod interactions;
 pub mod me;
 pub mod opportunities;
@@ -46,6 +47,7 @@ pub struct Actor {
     /// The guild or workspace; None in a DM.
     pub server: Option<String>,
     pub user_id: String,
+    /// Empty where the platform's event names nobody (Slack's message events): the member keeps their name.
     pub display_name: String,
     /// The channel the command was used in, where there is one.
     pub channel_id: Option<String>,
@@ -145,27 +147,28 @@ impl App {
             .ok_or_else(|| Error::user("That command works in a server channel, not in DMs."))
     }
 
-    /// The acting member on this server, created on first contact.
+    /// The acting member on this server, created on first contact. An actor without a name (a platform event
+    /// that carries none, like Slack's message events) keeps the name the member has; a new one is named by id
+    /// until a command brings their name.
     pub(crate) async fn member(&self, actor: &Actor) -> Result<Member> {
         let server = Self::server_of(actor)?;
         // The common case reads only: an upsert on every command would write (and lock) the server's row for
         // every member at once.
         if let Some(member) =
             store::find_member_on(&self.pool, actor.platform, server, &actor.user_id).await?
-            && member.display_name == actor.display_name
+            && (member.display_name == actor.display_name || actor.display_name.is_empty())
         {
             return Ok(member);
         }
+        let name = if actor.display_name.is_empty() {
+            &actor.user_id
+        } else {
+            &actor.display_name
+        };
         let mut tx = self.pool.begin().await?;
         let server_id = store::ensure_server(&mut tx, actor.platform, server).await?;
-        let member = store::ensure_member(
-            &mut tx,
-            server_id,
-            &actor.user_id,
-            &actor.display_name,
-            self.now(),
-        )
-        .await?;
+        let member =
+            store::ensure_member(&mut tx, server_id, &actor.user_id, name, self.now()).await?;
         tx.commit().await?;
         Ok(member)
     }

@@ -14,6 +14,7 @@
 #![allow(dead_code)]
 
 pub mod event_spec;
+mod home_tab;
 pub mod spec;
 
 use std::collections::{HashMap, VecDeque};

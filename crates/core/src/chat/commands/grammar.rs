@@ -6,21 +6,37 @@ use crate::chat::commands::invocation::{Invocation, Value};
 use crate::chat::commands::table::{self, Kind};
 use crate::chat::text::Text;
 
+/// One word of a typed command: its text (quotes dropped) and where it stands in the line, quotes included.
+struct Token {
+    text: String,
+    start: usize,
+    end: usize,
+}
+
 /// Splits on whitespace, keeping quoted stretches together (the quotes themselves are dropped).
-fn tokens(line: &str) -> Vec<String> {
+fn tokens(line: &str) -> Vec<Token> {
     let mut out = Vec::new();
     let mut current = String::new();
     let mut quoted = false;
     let mut any = false;
-    for c in line.chars() {
+    let mut start = 0;
+    for (i, c) in line.char_indices() {
+        let separates = c.is_whitespace() && !quoted;
+        if !any && current.is_empty() && !separates {
+            start = i;
+        }
         match c {
             '"' => {
                 quoted = !quoted;
                 any = true;
             }
-            c if c.is_whitespace() && !quoted => {
+            _ if separates => {
                 if any || !current.is_empty() {
-                    out.push(std::mem::take(&mut current));
+                    out.push(Token {
+                        text: std::mem::take(&mut current),
+                        start,
+                        end: i,
+                    });
                 }
                 any = false;
             }
@@ -28,9 +44,31 @@ fn tokens(line: &str) -> Vec<String> {
         }
     }
     if any || !current.is_empty() {
-        out.push(current);
+        out.push(Token {
+            text: current,
+            start,
+            end: line.len(),
+        });
     }
     out
+}
+
+/// The free text of a command's last positional option, from its words. Words that stand together in the line are
+/// kept as typed (line breaks, quotes and spacing: a check-in or a win is the member's own words); a single quoted
+/// stretch loses its quotes (`/commit add "publish one post"`), and words with options between them are joined.
+fn free_text(body: &str, words: &[(usize, Token)]) -> String {
+    match words {
+        [] => String::new(),
+        [(_, only)] => only.text.clone(),
+        [(first_at, first), .., (last_at, last)] if last_at - first_at + 1 == words.len() => {
+            body[first.start..last.end].to_owned()
+        }
+        _ => words
+            .iter()
+            .map(|(_, w)| w.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
+    }
 }
 
 fn looks_like_option(key: &str) -> bool {
@@ -40,8 +78,10 @@ fn looks_like_option(key: &str) -> bool {
 /// Reads a command typed as text (without its slash). `normalise` turns a platform's way of writing a user or
 /// channel (Slack's `<@U123|ada>`) into its id.
 pub fn parse(line: &str, normalise: &dyn Fn(Kind, &str) -> String) -> Result<Invocation, Text> {
-    let mut words = tokens(line.trim().trim_start_matches('/')).into_iter();
-    let family = words.next().unwrap_or_default().to_ascii_lowercase();
+    let body = line.trim().trim_start_matches('/');
+    let mut words = tokens(body).into_iter().enumerate();
+    let mut next_word = || words.next().map(|(_, t)| t.text).unwrap_or_default();
+    let family = next_word().to_ascii_lowercase();
     let single = table::COMMANDS
         .iter()
         .find(|f| f.name == family)
@@ -49,7 +89,7 @@ pub fn parse(line: &str, normalise: &dyn Fn(Kind, &str) -> String) -> Result<Inv
     let leaf = if single {
         String::new()
     } else {
-        words.next().unwrap_or_default().to_ascii_lowercase()
+        next_word().to_ascii_lowercase()
     };
     let mut inv = Invocation {
         family,
@@ -61,10 +101,11 @@ pub fn parse(line: &str, normalise: &dyn Fn(Kind, &str) -> String) -> Result<Inv
         return Ok(inv);
     };
     let positional = leaf.options.iter().any(|o| o.positional);
-    let mut loose: Vec<String> = Vec::new();
-    for word in words {
+    let mut loose: Vec<(usize, Token)> = Vec::new();
+    for (at, token) in words {
+        let word = token.text.as_str();
         let Some((key, value)) = word.split_once(':') else {
-            loose.push(word);
+            loose.push((at, token));
             continue;
         };
         let key = key.to_ascii_lowercase();
@@ -87,7 +128,7 @@ pub fn parse(line: &str, normalise: &dyn Fn(Kind, &str) -> String) -> Result<Inv
             {
                 inv.options.push((key, Value::Text(value.to_owned())));
             }
-            None => loose.push(word),
+            None => loose.push((at, token)),
         }
     }
     if !loose.is_empty() {
@@ -125,16 +166,15 @@ pub fn parse(line: &str, normalise: &dyn Fn(Kind, &str) -> String) -> Result<Inv
                 )
             }));
         };
-        let mut words = loose.into_iter();
-        for opt in &positional[..positional.len() - 1] {
-            let Some(word) = words.next() else { break };
+        let ones = (positional.len() - 1).min(loose.len());
+        for (opt, (_, word)) in positional.iter().zip(&loose[..ones]) {
             let value = match opt.kind {
-                Kind::User | Kind::Channel => normalise(opt.kind, &word),
-                _ => word,
+                Kind::User | Kind::Channel => normalise(opt.kind, &word.text),
+                _ => word.text.clone(),
             };
             inv.options.push((opt.name.to_owned(), Value::Text(value)));
         }
-        let joined = words.collect::<Vec<_>>().join(" ");
+        let joined = free_text(body, &loose[ones..]);
         if !joined.is_empty() {
             let value = match last.kind {
                 Kind::User | Kind::Channel => normalise(last.kind, &joined),
@@ -206,6 +246,46 @@ mod tests {
                 ("circle".to_owned(), Value::Text("Writers".to_owned())),
                 ("action".to_owned(), Value::Text("add".to_owned())),
                 ("member".to_owned(), Value::Text("@ada".to_owned())),
+            ]
+        );
+        // Free text keeps what was typed: its line breaks, quotes and spacing; a lone quoted stretch loses its quotes.
+        let inv = parse(
+            "checkin answer On track: \"ship it\", she said.\n\nNext:  negotiate circle:Writers",
+            &same,
+        )
+        .unwrap_or_default();
+        assert_eq!(
+            inv.options,
+            vec![
+                ("circle".to_owned(), Value::Text("Writers".to_owned())),
+                (
+                    "answers".to_owned(),
+                    Value::Text("On track: \"ship it\", she said.\n\nNext:  negotiate".to_owned())
+                ),
+            ]
+        );
+        let inv = parse("commit add \"publish one post\"", &same).unwrap_or_default();
+        assert_eq!(
+            inv.options,
+            vec![(
+                "title".to_owned(),
+                Value::Text("publish one post".to_owned())
+            )]
+        );
+        // Words with an option between them are joined, as before.
+        let inv =
+            parse("win add shipped link:https://x.example the thing", &same).unwrap_or_default();
+        assert_eq!(
+            inv.options,
+            vec![
+                (
+                    "link".to_owned(),
+                    Value::Text("https://x.example".to_owned())
+                ),
+                (
+                    "text".to_owned(),
+                    Value::Text("shipped the thing".to_owned())
+                ),
             ]
         );
         let inv = parse("circle organiser remove member:@ada", &same).unwrap_or_default();

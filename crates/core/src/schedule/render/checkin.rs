@@ -244,15 +244,7 @@ pub fn word(p: &Prompt, to: &Destination, caps: &Capabilities) -> Rendered {
         bold("Answer"),
         " for a form."
     ]);
-    let mut buttons = vec![Button {
-        custom_id: Action::Checkin {
-            circle_id: p.circle_id,
-            period: p.quarter.key(),
-        }
-        .custom_id(),
-        label: "Answer".to_owned(),
-        style: ButtonStyle::Primary,
-    }];
+    let mut buttons = vec![answer_button(p.circle_id, p.quarter, "Answer")];
     if !p.metrics.is_empty() || p.milestones > 0 {
         let mut line = spans!["Your scorecard: "];
         if !p.metrics.is_empty() {
@@ -283,6 +275,19 @@ pub fn word(p: &Prompt, to: &Destination, caps: &Capabilities) -> Rendered {
         });
     }
     Rendered::Send(messages(to, &text, buttons, caps))
+}
+
+/// The button that opens a check-in's form, wherever it is offered (the prompt, a dashboard).
+pub fn answer_button(circle_id: i64, quarter: Period, label: &str) -> Button {
+    Button {
+        custom_id: Action::Checkin {
+            circle_id,
+            period: quarter.key(),
+        }
+        .custom_id(),
+        label: label.to_owned(),
+        style: ButtonStyle::Primary,
+    }
 }
 
 #[cfg(test)]
