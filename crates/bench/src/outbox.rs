@@ -146,13 +146,13 @@ async fn work(pool: PgPool, name: String) -> anyhow::Result<(Vec<f64>, u64)> {
             break;
         }
         for claimed in batch {
-            let id = match claimed {
-                Ok(c) => c.id,
-                Err(u) => u.id,
+            let row = match claimed {
+                Ok(c) => c.row,
+                Err(u) => u.row,
             };
             if outbox::mark_sent(
                 &pool,
-                id,
+                &row,
                 &name,
                 Utc::now(),
                 "bench-channel",

@@ -143,7 +143,7 @@ impl Worker {
                     tracing::error!(delivery = bad.id, reason = %bad.reason, "an unreadable delivery is recorded failed");
                     outbox::mark_final(
                         &self.pool,
-                        bad.id,
+                        &bad.row,
                         &self.id,
                         DeliveryStatus::Failed,
                         &format!("unreadable: {}", bad.reason),
@@ -166,7 +166,8 @@ impl Worker {
                 async move {
                     let mut own = Outcome::default();
                     if halt.load(Ordering::Relaxed) || shutdown.is_some_and(|s| *s.borrow()) {
-                        outbox::release(&self.pool, &[delivery.id], &self.id).await?;
+                        outbox::release(&self.pool, std::slice::from_ref(&delivery.row), &self.id)
+                            .await?;
                         own.released = 1;
                         return Ok(own);
                     }
@@ -266,7 +267,7 @@ impl Worker {
             // The platform refuses the bot: no call can succeed until the probe, and none is spent.
             outbox::mark_retry(
                 &self.pool,
-                d.id,
+                &d.row,
                 &self.id,
                 &format!("held: {} refuses the bot ({detail})", d.platform),
                 probe_at,
@@ -294,8 +295,14 @@ impl Worker {
             };
         let messages = match rendered {
             Rendered::Skip(reason) => {
-                outbox::mark_final(&self.pool, d.id, &self.id, DeliveryStatus::Skipped, &reason)
-                    .await?;
+                outbox::mark_final(
+                    &self.pool,
+                    &d.row,
+                    &self.id,
+                    DeliveryStatus::Skipped,
+                    &reason,
+                )
+                .await?;
                 count(d.kind, DeliveryOutcome::Skipped);
                 outcome.skipped += 1;
                 return Ok(());
@@ -305,7 +312,7 @@ impl Worker {
         // An earlier try whose outcome nobody knows may have arrived: look in the channel before sending again,
         // since the platform's own memory of a resend (Discord's nonce) lasts only minutes.
         let earlier = d.sending_since;
-        outbox::mark_sending(&self.pool, d.id, &self.id, now).await?;
+        outbox::mark_sending(&self.pool, &d.row, &self.id, now).await?;
         let mut last = None;
         let chat = self.chat_for(d.platform);
         for (index, (to, message)) in messages.iter().enumerate() {
@@ -339,7 +346,7 @@ impl Worker {
             .unwrap_or_default();
         if outbox::mark_sent(
             &self.pool,
-            d.id,
+            &d.row,
             &self.id,
             self.clock.now(),
             &channel,
@@ -367,7 +374,7 @@ impl Worker {
             Ok(Step::Posted(posted)) => {
                 if outbox::mark_sent(
                     &self.pool,
-                    d.id,
+                    &d.row,
                     &self.id,
                     self.clock.now(),
                     &posted.channel_id,
@@ -381,8 +388,14 @@ impl Worker {
                 Ok(())
             }
             Ok(Step::Skip(reason)) => {
-                outbox::mark_final(&self.pool, d.id, &self.id, DeliveryStatus::Skipped, &reason)
-                    .await?;
+                outbox::mark_final(
+                    &self.pool,
+                    &d.row,
+                    &self.id,
+                    DeliveryStatus::Skipped,
+                    &reason,
+                )
+                .await?;
                 count(d.kind, DeliveryOutcome::Skipped);
                 outcome.skipped += 1;
                 Ok(())
@@ -419,7 +432,7 @@ impl Worker {
                 let wait = (*retry_after).min(HOLD_MAX);
                 outbox::mark_retry(
                     &self.pool,
-                    d.id,
+                    &d.row,
                     &self.id,
                     &error.to_string(),
                     after(now, wait),
@@ -438,7 +451,7 @@ impl Worker {
             (FaultClass::Broken, ChatError::Broken { detail, fix }) => {
                 outbox::mark_retry(
                     &self.pool,
-                    d.id,
+                    &d.row,
                     &self.id,
                     &error.to_string(),
                     after(now, self.settings.broken_probe),
@@ -453,7 +466,7 @@ impl Worker {
             (FaultClass::Permanent { circle_wide }, e) => {
                 outbox::mark_final(
                     &self.pool,
-                    d.id,
+                    &d.row,
                     &self.id,
                     DeliveryStatus::Failed,
                     &e.to_string(),
@@ -528,7 +541,7 @@ impl Worker {
         if attempts >= self.settings.max_attempts {
             outbox::mark_final(
                 &self.pool,
-                d.id,
+                &d.row,
                 &self.id,
                 DeliveryStatus::Failed,
                 &format!("{GAVE_UP} {attempts} attempts: {error}"),
@@ -545,7 +558,7 @@ impl Worker {
         );
         outbox::mark_retry(
             &self.pool,
-            d.id,
+            &d.row,
             &self.id,
             error,
             after(self.clock.now(), wait),

@@ -9,9 +9,19 @@ use crate::domain::period::Period;
 use crate::store::circles::decode_platform;
 use crate::store::decode;
 
+/// Where a delivery's row is: its id and the period it is partitioned by. Every statement that finds one row
+/// names both, so PostgreSQL looks in that row's partition alone rather than probing each year's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowKey {
+    pub id: i64,
+    /// The stored period text, as the partition bounds read it (also for a row whose period no longer parses).
+    period: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claimed {
     pub id: i64,
+    pub row: RowKey,
     pub kind: DeliveryKind,
     pub circle_id: i64,
     /// The platform of the circle's server: which adapter sends it.
@@ -42,6 +52,10 @@ impl TryFrom<ClaimedRow> for Claimed {
     fn try_from(r: ClaimedRow) -> sqlx::Result<Claimed> {
         Ok(Claimed {
             id: r.id,
+            row: RowKey {
+                id: r.id,
+                period: r.period.clone(),
+            },
             kind: decode("deliveries.kind", &r.kind)?,
             circle_id: r.circle_id,
             platform: decode_platform(&r.platform)?,
@@ -68,8 +82,8 @@ pub async fn claim(
         r#"UPDATE deliveries d
            SET claimed_by = $1, claimed_until = $3
            FROM circles c JOIN servers s ON s.id = c.server_id
-           WHERE c.id = d.circle_id AND d.id IN (
-               SELECT id FROM deliveries
+           WHERE c.id = d.circle_id AND (d.id, d.period) IN (
+               SELECT id, period FROM deliveries
                WHERE status = 'pending' AND next_attempt_at <= $2
                  AND (claimed_until IS NULL OR claimed_until < $2)
                ORDER BY next_attempt_at
@@ -87,9 +101,13 @@ pub async fn claim(
     Ok(rows
         .into_iter()
         .map(|r| {
-            let id = r.id;
+            let row = RowKey {
+                id: r.id,
+                period: r.period.clone(),
+            };
             Claimed::try_from(r).map_err(|e| Unreadable {
-                id,
+                id: row.id,
+                row,
                 reason: e.to_string(),
             })
         })
@@ -101,6 +119,7 @@ pub async fn claim(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unreadable {
     pub id: i64,
+    pub row: RowKey,
     pub reason: String,
 }
 
@@ -108,16 +127,17 @@ pub struct Unreadable {
 /// the earliest instant is where to look for it).
 pub async fn mark_sending(
     pool: &PgPool,
-    id: i64,
+    row: &RowKey,
     worker: &str,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "UPDATE deliveries SET sending_since = COALESCE(sending_since, $3)
-         WHERE id = $1 AND claimed_by = $2 AND status = 'pending'",
-        id,
+         WHERE id = $1 AND claimed_by = $2 AND status = 'pending' AND period = $4",
+        row.id,
         worker,
         now,
+        row.period,
     )
     .execute(pool)
     .await?;
@@ -127,7 +147,7 @@ pub async fn mark_sending(
 /// Records a send. Guarded by the claim so a worker whose lease ran out cannot overwrite another's record.
 pub async fn mark_sent(
     pool: &PgPool,
-    id: i64,
+    row: &RowKey,
     worker: &str,
     now: DateTime<Utc>,
     channel_id: &str,
@@ -137,12 +157,13 @@ pub async fn mark_sent(
         "UPDATE deliveries
          SET status = 'sent', sent_at = $3, channel_id = $4, message_id = $5, attempts = attempts + 1,
              last_error = NULL, claimed_by = NULL, claimed_until = NULL, sending_since = NULL
-         WHERE id = $1 AND claimed_by = $2 AND status = 'pending'",
-        id,
+         WHERE id = $1 AND claimed_by = $2 AND status = 'pending' AND period = $6",
+        row.id,
         worker,
         now,
         channel_id,
         message_id,
+        row.period,
     )
     .execute(pool)
     .await?;
@@ -154,7 +175,7 @@ pub async fn mark_sent(
 /// try certainly did not arrive); after a timeout the outcome stays unknown and the next try looks first.
 pub async fn mark_retry(
     pool: &PgPool,
-    id: i64,
+    row: &RowKey,
     worker: &str,
     error: &str,
     next_attempt_at: DateTime<Utc>,
@@ -166,13 +187,14 @@ pub async fn mark_retry(
          SET attempts = attempts + CASE WHEN $5 THEN 1 ELSE 0 END, last_error = $3, next_attempt_at = $4,
              claimed_by = NULL, claimed_until = NULL,
              sending_since = CASE WHEN $6 THEN NULL ELSE sending_since END
-         WHERE id = $1 AND claimed_by = $2 AND status = 'pending'",
-        id,
+         WHERE id = $1 AND claimed_by = $2 AND status = 'pending' AND period = $7",
+        row.id,
         worker,
         error,
         next_attempt_at,
         counts,
         known,
+        row.period,
     )
     .execute(pool)
     .await?;
@@ -183,7 +205,7 @@ pub async fn mark_retry(
 /// owed, e.g. the month was marked done before the reminder went out).
 pub async fn mark_final(
     pool: &PgPool,
-    id: i64,
+    row: &RowKey,
     worker: &str,
     status: DeliveryStatus,
     reason: &str,
@@ -195,11 +217,12 @@ pub async fn mark_final(
              last_error = CASE WHEN $3 = 'failed' THEN $4 ELSE last_error END,
              skip_reason = CASE WHEN $3 = 'skipped' THEN $4 ELSE skip_reason END,
              claimed_by = NULL, claimed_until = NULL, sending_since = NULL
-         WHERE id = $1 AND claimed_by = $2 AND status = 'pending'",
-        id,
+         WHERE id = $1 AND claimed_by = $2 AND status = 'pending' AND period = $5",
+        row.id,
         worker,
         status.as_str(),
         reason,
+        row.period,
     )
     .execute(pool)
     .await?;
@@ -207,12 +230,16 @@ pub async fn mark_final(
 }
 
 /// Gives claims back at shutdown so another instance need not wait for the lease to run out.
-pub async fn release(pool: &PgPool, ids: &[i64], worker: &str) -> sqlx::Result<()> {
+pub async fn release(pool: &PgPool, rows: &[RowKey], worker: &str) -> sqlx::Result<()> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let periods: Vec<String> = rows.iter().map(|r| r.period.clone()).collect();
     sqlx::query!(
         "UPDATE deliveries SET claimed_by = NULL, claimed_until = NULL
-         WHERE id = ANY($1) AND claimed_by = $2 AND status = 'pending'",
-        ids,
+         WHERE (id, period) IN (SELECT * FROM unnest($1::bigint[], $3::text[]))
+           AND claimed_by = $2 AND status = 'pending'",
+        &ids,
         worker,
+        &periods,
     )
     .execute(pool)
     .await?;
