@@ -554,3 +554,76 @@ async fn concurrent_spec_saves_make_versions_not_errors(pool: PgPool) {
             .unwrap();
     assert_eq!(versions, (1..=8).collect::<Vec<_>>());
 }
+
+/// A check-in form never holds an earlier answer shortened: where the chat's inputs are shorter than the answer
+/// (Slack's hold 3,000), the form is not opened and the member is told where to change it; where they are long
+/// enough (Discord's 4,000), the form holds it whole.
+#[sqlx::test]
+async fn a_checkin_form_never_shortens_an_earlier_answer(pool: PgPool) {
+    use career_circle_core::chat::Platform;
+    let w = world(pool.clone(), "2027-04-02T12:00:00Z");
+    let app = w
+        .app
+        .clone()
+        .with_platform(&career_circle_slack::CAPABILITIES);
+    let long = "x".repeat(3_500);
+    for (platform, server) in [(Platform::Slack, "T1"), (Platform::Discord, "g1")] {
+        let ann = career_circle_core::app::Actor {
+            platform,
+            ..actor(server, "ann")
+        };
+        let name = format!("Writers {server}");
+        app.circle_create(
+            &ann,
+            CreateCircle {
+                name: &name,
+                channel_id: "c1",
+                zone: Some("UTC"),
+            },
+        )
+        .await
+        .unwrap();
+        let circle_id: i64 = sqlx::query_scalar(
+            "SELECT c.id FROM circles c JOIN servers s ON s.id = c.server_id WHERE s.external_id = $1",
+        )
+        .bind(server)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        app.form_submit(
+            &ann,
+            &format!("cc:checkinform:{circle_id}:2027-Q2"),
+            &[("on_track".to_owned(), long.clone())],
+        )
+        .await
+        .unwrap();
+        let opened = app
+            .button(&ann, &format!("cc:checkin:{circle_id}:2027-Q2"))
+            .await;
+        match platform {
+            Platform::Slack => {
+                let refused = user_error(opened);
+                assert!(
+                    refused.contains("3500 characters") && refused.contains("(3000)"),
+                    "{refused}"
+                );
+            }
+            _ => {
+                let form = opened.unwrap().modal.expect("the form");
+                let held = form
+                    .inputs
+                    .iter()
+                    .find(|i| i.custom_id == "on_track")
+                    .and_then(|i| i.value.clone())
+                    .unwrap_or_default();
+                assert_eq!(held.chars().count(), 3_500, "held whole");
+            }
+        }
+    }
+    let kept: Vec<String> = sqlx::query_scalar("SELECT answers::text FROM checkins")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(kept.len(), 2);
+    assert!(kept.iter().all(|a| a.contains(&long)), "nothing was cut");
+}

@@ -64,9 +64,27 @@ impl App {
         let stay_or_switch = spec
             .as_ref()
             .is_some_and(|s| checkin_asks_stay_or_switch(local_date(s.phase_since, zone), quarter));
-        let inputs = questions(phase, stay_or_switch)
+        let asked: Vec<(&str, &str)> = questions(phase, stay_or_switch)
             .into_iter()
             .take(caps.form_inputs_max)
+            .collect();
+        // An earlier answer longer than this chat's inputs hold (a long reply on Slack) is not put in a form that
+        // would save it shortened: the member changes it where it fits, as with the spec.
+        if let Some((key, n)) = earlier.as_ref().and_then(|a| {
+            a.fields
+                .iter()
+                .filter(|(k, _)| asked.iter().any(|(q, _)| q == k))
+                .map(|(k, v)| (k.as_str(), v.chars().count()))
+                .find(|(_, n)| *n > input_max)
+        }) {
+            return Err(Error::user(format!(
+                "Your answer to \"{}\" is {n} characters, more than this chat's forms hold ({input_max}). Change \
+                 it with /checkin answer or a reply to the prompt, so nothing of it is cut.",
+                label_of(key).unwrap_or(key)
+            )));
+        }
+        let inputs = asked
+            .into_iter()
             .map(|(key, question)| ModalInput {
                 custom_id: key.to_owned(),
                 label: clip(label_of(key).unwrap_or(question), caps.input_label_max),
@@ -75,7 +93,7 @@ impl App {
                     a.fields
                         .iter()
                         .find(|(k, _)| k == key)
-                        .map(|(_, v)| clip(v, input_max))
+                        .map(|(_, v)| v.clone())
                 }),
                 required: false,
                 max_len: u16::try_from(input_max).unwrap_or(u16::MAX),
