@@ -218,6 +218,22 @@ impl LoopbackSlack {
             .map(|c| format!("{}: {}", c.method, c.errors.join("; ")))
             .collect();
         assert!(bad.is_empty(), "calls that failed validation: {bad:#?}");
+        // Slack answers `missing_scope` to a method the install was not granted: every method called must be one
+        // the manifest asks a scope for (or needs none).
+        let unlisted: Vec<String> = self
+            .calls()
+            .into_iter()
+            .map(|c| c.method)
+            .filter(|m| {
+                !career_circle_slack::manifest::METHODS
+                    .iter()
+                    .any(|(listed, _)| listed == m)
+            })
+            .collect();
+        assert!(
+            unlisted.is_empty(),
+            "methods the manifest does not cover: {unlisted:?}"
+        );
         self.assert_frames_valid();
     }
 
@@ -231,6 +247,35 @@ impl LoopbackSlack {
             .map(|f| format!("{}: {}", f.frame, f.errors.join("; ")))
             .collect();
         assert!(bad.is_empty(), "frames that failed validation: {bad:#?}");
+        // Slack shows a form's errors only on its input blocks; an ack naming anything else fails the submission.
+        let w = self.world();
+        for f in &frames {
+            if f.frame["payload"]["type"] != "view_submission" {
+                continue;
+            }
+            let Some((_, Some(_), ack)) = f.frame["envelope_id"]
+                .as_str()
+                .and_then(|id| w.envelopes.get(id))
+            else {
+                continue;
+            };
+            if ack["response_action"] != "errors" {
+                continue;
+            }
+            let inputs = input_blocks(&f.frame["payload"]["view"]);
+            for key in ack["errors"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, _)| k)
+            {
+                assert!(
+                    inputs.iter().any(|(block, ..)| block == key),
+                    "errors on {key}, which is not an input of the form: {ack}"
+                );
+            }
+        }
+        drop(w);
         assert_eq!(
             self.frames_validated(),
             frames.len(),
@@ -496,11 +541,24 @@ impl LoopbackSlack {
     /// A member submits the newest modal the bot opened with these values (block id = action id = field id).
     pub fn submit_view(&self, user: &str, values: &[(&str, &str)]) -> Value {
         let view = self.views().last().cloned().expect("a view to submit");
+        // As Slack does: every input of the form is in `state.values`, keyed by block then action; one the
+        // member did not touch holds its initial value, or null.
+        let inputs = input_blocks(&view);
+        for (id, _) in values {
+            assert!(
+                inputs.iter().any(|(block, ..)| block == id),
+                "the form has no input {id}: {inputs:?}"
+            );
+        }
         let mut state = Map::new();
-        for (id, value) in values {
+        for (block, action, kind, initial) in &inputs {
+            let typed = values
+                .iter()
+                .find(|(id, _)| id == block)
+                .map(|(_, v)| json!(v));
             state.insert(
-                (*id).to_owned(),
-                json!({ (*id): {"type": "plain_text_input", "value": value} }),
+                block.clone(),
+                json!({ action: {"type": kind, "value": typed.unwrap_or_else(|| initial.clone())} }),
             );
         }
         let mut submitted = view.clone();
@@ -1012,6 +1070,25 @@ impl LoopbackSlack {
             _ => Err("unknown_method"),
         }
     }
+}
+
+/// A view's inputs: (block_id, action_id, element type, initial value or null).
+fn input_blocks(view: &Value) -> Vec<(String, String, String, Value)> {
+    view["blocks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|b| b["type"] == "input")
+        .map(|b| {
+            let element = &b["element"];
+            (
+                b["block_id"].as_str().unwrap_or_default().to_owned(),
+                element["action_id"].as_str().unwrap_or_default().to_owned(),
+                element["type"].as_str().unwrap_or_default().to_owned(),
+                element.get("initial_value").cloned().unwrap_or(Value::Null),
+            )
+        })
+        .collect()
 }
 
 /// Reads form fields or a JSON object.
