@@ -43,6 +43,17 @@ struct Both {
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 
+impl Both {
+    async fn stop(self) {
+        self.stop.send(true).unwrap();
+        tokio::time::timeout(PATIENCE, self.task)
+            .await
+            .expect("graceful stop")
+            .unwrap()
+            .unwrap();
+    }
+}
+
 /// One deployment serving the loopback Discord and the loopback Slack.
 async fn start_both(pool: &PgPool, discord: &LoopbackDiscord, slack: &LoopbackSlack) -> Both {
     start_both_with(pool, discord, slack, |_| {}).await
@@ -236,12 +247,7 @@ async fn an_uninstalled_workspace_pauses_its_circles_and_nothing_else(pool: PgPo
     let (code, body) = health(bot.port).await;
     assert_eq!(code, 200, "{body}");
     assert_eq!(body["worker"], "running", "{body}");
-    bot.stop.send(true).unwrap();
-    tokio::time::timeout(PATIENCE, bot.task)
-        .await
-        .expect("graceful stop")
-        .unwrap()
-        .unwrap();
+    bot.stop().await;
 
     // Installed again, with a token that works: the workspace's circles resume and March's nudge arrives.
     slack.reinstall();
@@ -321,12 +327,7 @@ async fn a_token_refused_without_notice_holds_that_platform_only(pool: PgPool) {
             .count(),
         1
     );
-    bot.stop.send(true).unwrap();
-    tokio::time::timeout(PATIENCE, bot.task)
-        .await
-        .expect("graceful stop")
-        .unwrap()
-        .unwrap();
+    bot.stop().await;
     slack.assert_all_valid();
     discord.assert_all_valid();
 }

@@ -294,19 +294,7 @@ impl Worker {
                 }
             };
         let messages = match rendered {
-            Rendered::Skip(reason) => {
-                outbox::mark_final(
-                    &self.pool,
-                    &d.row,
-                    &self.id,
-                    DeliveryStatus::Skipped,
-                    &reason,
-                )
-                .await?;
-                count(d.kind, DeliveryOutcome::Skipped);
-                outcome.skipped += 1;
-                return Ok(());
-            }
+            Rendered::Skip(reason) => return self.skip(d, &reason, outcome).await,
             Rendered::Send(messages) => messages,
         };
         // An earlier try whose outcome nobody knows may have arrived: look in the channel before sending again,
@@ -387,19 +375,7 @@ impl Worker {
                 }
                 Ok(())
             }
-            Ok(Step::Skip(reason)) => {
-                outbox::mark_final(
-                    &self.pool,
-                    &d.row,
-                    &self.id,
-                    DeliveryStatus::Skipped,
-                    &reason,
-                )
-                .await?;
-                count(d.kind, DeliveryOutcome::Skipped);
-                outcome.skipped += 1;
-                Ok(())
-            }
+            Ok(Step::Skip(reason)) => self.skip(d, &reason, outcome).await,
             Err(StepError::Chat(error)) => {
                 if error.is_permanent() {
                     // Hook for issue 12: the organisers hear what stopped the review and how to fix it.
@@ -528,6 +504,21 @@ impl Worker {
     /// Why platforms refuse the bot, while any does.
     pub fn broken_reason(&self) -> Option<String> {
         self.status.refusal()
+    }
+
+    /// The delivery is no longer owed (the month is done, the review has no posts): recorded skipped, with why.
+    async fn skip(&self, d: &Claimed, reason: &str, outcome: &mut Outcome) -> anyhow::Result<()> {
+        outbox::mark_final(
+            &self.pool,
+            &d.row,
+            &self.id,
+            DeliveryStatus::Skipped,
+            reason,
+        )
+        .await?;
+        count(d.kind, DeliveryOutcome::Skipped);
+        outcome.skipped += 1;
+        Ok(())
     }
 
     async fn retry(
