@@ -67,15 +67,9 @@ pub(crate) async fn start(pool: &PgPool, start_at: &str) -> Bot {
     start_with(pool, start_at, LoopbackSlack::start().await, |_, _| {}).await
 }
 
-/// A bot on `slack` (a second instance shares the loopback and the database), its settings and connection
-/// adjusted by `tweak`.
-pub(crate) async fn start_with(
-    pool: &PgPool,
-    start_at: &str,
-    slack: LoopbackSlack,
-    tweak: impl FnOnce(&mut Settings, &mut career_circle_slack::Connection),
-) -> Bot {
-    let sockets_before = slack.sockets_opened();
+/// Settings for a bot under test: its operator endpoint on a free port (returned), and a planner and worker that
+/// look often, so a test waits milliseconds for what is due.
+pub(crate) fn bot_settings(pool: &PgPool) -> (Settings, u16) {
     let mut settings = settings().with_database_url(&db_url(pool));
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -86,12 +80,30 @@ pub(crate) async fn start_with(
     settings.schedule.tick = Duration::from_millis(50);
     settings.worker.poll_interval = Duration::from_millis(50);
     settings.worker.channel_rate = 1_000;
-    let mut connection = career_circle_slack::Connection {
+    (settings, port)
+}
+
+/// The connection to the loopback Slack, with its tokens.
+pub(crate) fn connection(slack: &LoopbackSlack) -> career_circle_slack::Connection {
+    career_circle_slack::Connection {
         bot_token: slack::BOT_TOKEN.to_owned(),
         app_token: slack::APP_TOKEN.to_owned(),
         api_base: slack.api_base(),
         request_timeout: Duration::from_secs(5),
-    };
+    }
+}
+
+/// A bot on `slack` (a second instance shares the loopback and the database), its settings and connection
+/// adjusted by `tweak`.
+pub(crate) async fn start_with(
+    pool: &PgPool,
+    start_at: &str,
+    slack: LoopbackSlack,
+    tweak: impl FnOnce(&mut Settings, &mut career_circle_slack::Connection),
+) -> Bot {
+    let sockets_before = slack.sockets_opened();
+    let (mut settings, port) = bot_settings(pool);
+    let mut connection = connection(&slack);
     tweak(&mut settings, &mut connection);
     let clock = Arc::new(ManualClock::new(t(start_at)));
     let (stop, stopped) = watch::channel(false);

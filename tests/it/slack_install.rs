@@ -2,7 +2,6 @@
 //! loopback Discord beside it): `tokens_revoked` / `app_uninstalled` pause that workspace's circles and nothing
 //! else, and a reinstall resumes them; `user_change` keeps a member's zone current unless they chose one.
 
-use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,11 +14,13 @@ use career_circle::cli::run::{Platforms, serve_platforms};
 use career_circle_core::clock::ManualClock;
 use career_circle_core::settings::CommandScope;
 
-use crate::discord_e2e::{PATIENCE, callback, db_url, eventually, sub, text};
-use crate::slack_e2e::{answer, dm_containing, recorded, start, start_with, words};
+use crate::discord_e2e::{PATIENCE, callback, eventually, sub, text};
+use crate::slack_e2e::{
+    answer, bot_settings, connection, dm_containing, recorded, start, start_with, words,
+};
 use crate::support::discord::LoopbackDiscord;
-use crate::support::slack::{self, ALICE, BOB, CHANNEL, LoopbackSlack, ORGANISER, TEAM};
-use crate::support::{settings, t};
+use crate::support::slack::{ALICE, BOB, CHANNEL, LoopbackSlack, ORGANISER, TEAM};
+use crate::support::t;
 
 /// Writers on Slack, organised by ORGANISER, with ALICE keeping a monthly commitment.
 async fn slack_circle(slack: &LoopbackSlack) {
@@ -66,17 +67,8 @@ async fn start_both_with(
     tweak: impl FnOnce(&mut career_circle_core::settings::Settings),
 ) -> Both {
     let sockets_before = slack.sockets_opened();
-    let mut settings = settings().with_database_url(&db_url(pool));
+    let (mut settings, port) = bot_settings(pool);
     tweak(&mut settings);
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    settings.http.bind = format!("127.0.0.1:{port}").parse().unwrap();
-    settings.schedule.tick = Duration::from_millis(50);
-    settings.worker.poll_interval = Duration::from_millis(50);
-    settings.worker.channel_rate = 1_000;
     let platforms = Platforms {
         discord: Some(career_circle_discord::Connection {
             token: crate::support::discord::TOKEN.to_owned(),
@@ -85,12 +77,7 @@ async fn start_both_with(
             dev_guild_id: Some(discord.seeds().guild_id.parse().unwrap()),
             request_timeout: Duration::from_secs(5),
         }),
-        slack: Some(career_circle_slack::Connection {
-            bot_token: slack::BOT_TOKEN.to_owned(),
-            app_token: slack::APP_TOKEN.to_owned(),
-            api_base: slack.api_base(),
-            request_timeout: Duration::from_secs(5),
-        }),
+        slack: Some(connection(slack)),
     };
     let clock = Arc::new(ManualClock::new(t("2027-01-20T12:00:00Z")));
     let (stop, stopped) = watch::channel(false);

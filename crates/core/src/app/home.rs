@@ -26,7 +26,7 @@ pub struct Section {
 
 impl App {
     pub async fn dashboard(&self, actor: &Actor) -> Vec<Section> {
-        let mut sections = vec![
+        vec![
             Section {
                 title: "Circles",
                 reply: self.part(actor, self.your_circles(actor).await),
@@ -35,24 +35,23 @@ impl App {
                 title: "Commitments",
                 reply: self.part(actor, self.dispatch(actor, Command::CommitList).await),
             },
-        ];
-        sections.push(Section {
-            title: "Check-in",
-            reply: self.part(actor, self.open_checkin(actor).await),
-        });
-        sections.push(Section {
-            title: "Spec",
-            reply: self.part(actor, self.vision_and_phase(actor).await),
-        });
-        sections.push(Section {
-            title: "Wins",
-            reply: self.part(
-                actor,
-                self.dispatch(actor, Command::WinList { quarter: None })
-                    .await,
-            ),
-        });
-        sections
+            Section {
+                title: "Check-in",
+                reply: self.part(actor, self.open_checkin(actor).await),
+            },
+            Section {
+                title: "Spec",
+                reply: self.part(actor, self.vision_and_phase(actor).await),
+            },
+            Section {
+                title: "Wins",
+                reply: self.part(
+                    actor,
+                    self.dispatch(actor, Command::WinList { quarter: None })
+                        .await,
+                ),
+            },
+        ]
     }
 
     /// A part as the member should see it: a refusal ("you haven't written a spec yet") is its words.
